@@ -1,0 +1,159 @@
+//! The shared framer: cuts a byte stream into records per [`Framing`], tracks
+//! where each record sits in its source, and hands records to a decoder.
+//!
+//! Line- and CSV-framed inputs are streamed with bounded memory; document
+//! formats (one JSON array, one XML feed) are read whole because their items
+//! cannot be told apart without parsing the document.
+
+use super::{Decoded, Decoder, Framing, Record};
+use serde::{Deserialize, Serialize};
+use std::io::{self, BufRead, Read};
+
+/// Where a record sits in its source, for rejects and audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Position {
+    /// 1-based line number where the record starts.
+    pub line: u64,
+    /// Byte offset where the record starts.
+    pub byte: u64,
+    /// 0-based index of the record in its source (lines, CSV rows; 0 for a document).
+    pub record: u64,
+}
+
+/// One decoded item with the position of the record it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FramedItem {
+    /// Where the record starts.
+    pub position: Position,
+    /// What the decoder made of it.
+    pub decoded: Decoded,
+    /// The whole record's bytes, kept only for rejects (for audit and replay).
+    pub record_raw: Option<Vec<u8>>,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads `reader` to the end, framing it for `decoder`, and calls `sink` for every decoded item.
+///
+/// Only I/O errors stop the run; undecodable records become [`Decoded::Rejected`] items.
+pub fn decode_reader<R: Read>(decoder: &dyn Decoder, reader: R, mut sink: impl FnMut(FramedItem)) -> io::Result<()> {
+    let mut out = Vec::new();
+    let emit = |position: Position, record: Record<'_>, out: &mut Vec<Decoded>, sink: &mut dyn FnMut(FramedItem)| {
+        decoder.decode(record, out);
+        let mut raw_cache: Option<Vec<u8>> = None;
+        for decoded in out.drain(..) {
+            let record_raw = if matches!(decoded, Decoded::Rejected { .. }) {
+                Some(raw_cache.get_or_insert_with(|| record.raw_bytes()).clone())
+            } else {
+                None
+            };
+            sink(FramedItem { position, decoded, record_raw });
+        }
+    };
+    match decoder.framing() {
+        Framing::Lines => {
+            let mut reader = io::BufReader::with_capacity(256 * 1024, reader);
+            let mut buf = Vec::with_capacity(4096);
+            let (mut line_no, mut byte, mut index) = (0u64, 0u64, 0u64);
+            loop {
+                buf.clear();
+                let n = reader.read_until(b'\n', &mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                line_no += 1;
+                let start = byte;
+                byte += n as u64;
+                let mut line = trim_line_end(&buf);
+                if line_no == 1 {
+                    line = line.strip_prefix(UTF8_BOM).unwrap_or(line);
+                }
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                if index == 0 && serde_json::from_slice::<serde::de::IgnoredAny>(line).is_err() {
+                    // Not one JSON value per line: a pretty-printed document or
+                    // array. Hand the rest of the input over whole.
+                    let mut doc = line.to_vec();
+                    doc.push(b'\n');
+                    reader.read_to_end(&mut doc)?;
+                    let pos = Position { line: line_no, byte: start, record: 0 };
+                    emit(pos, Record::Document(&doc), &mut out, &mut sink);
+                    return Ok(());
+                }
+                let pos = Position { line: line_no, byte: start, record: index };
+                index += 1;
+                emit(pos, Record::Line(line), &mut out, &mut sink);
+            }
+        }
+        Framing::Document => {
+            let mut doc = Vec::new();
+            io::BufReader::new(reader).read_to_end(&mut doc)?;
+            let body = doc.strip_prefix(UTF8_BOM).unwrap_or(&doc);
+            if !body.iter().all(u8::is_ascii_whitespace) {
+                emit(Position { line: 1, byte: 0, record: 0 }, Record::Document(body), &mut out, &mut sink);
+            }
+        }
+        Framing::Csv => {
+            let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(reader);
+            let headers = match rdr.byte_headers() {
+                Ok(h) => {
+                    let mut h = h.clone();
+                    if let Some(first) = h.get(0).map(|f| f.strip_prefix(UTF8_BOM).unwrap_or(f).to_vec()) {
+                        let mut fixed = csv::ByteRecord::new();
+                        fixed.push_field(&first);
+                        for f in h.iter().skip(1) {
+                            fixed.push_field(f);
+                        }
+                        h = fixed;
+                    }
+                    h
+                }
+                Err(e) => return csv_io_error(e),
+            };
+            let mut row = csv::ByteRecord::new();
+            let mut index = 0u64;
+            loop {
+                let pos_before = rdr.position().clone();
+                match rdr.read_byte_record(&mut row) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let p = row.position().unwrap_or(&pos_before);
+                        let pos = Position { line: p.line(), byte: p.byte(), record: index };
+                        index += 1;
+                        emit(pos, Record::Csv { headers: &headers, row: &row }, &mut out, &mut sink);
+                    }
+                    Err(e) => {
+                        if e.is_io_error() {
+                            return csv_io_error(e);
+                        }
+                        let p = e.position().unwrap_or(&pos_before);
+                        let pos = Position { line: p.line(), byte: p.byte(), record: index };
+                        index += 1;
+                        sink(FramedItem {
+                            position: pos,
+                            decoded: Decoded::reject(format!("malformed CSV row: {e}")),
+                            record_raw: Some(Vec::new()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn csv_io_error(e: csv::Error) -> io::Result<()> {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Err(io),
+        other => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}"))),
+    }
+}
+
+fn trim_line_end(buf: &[u8]) -> &[u8] {
+    let mut end = buf.len();
+    while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &buf[..end]
+}
