@@ -103,6 +103,10 @@ pub struct Author {
     /// Profile URL, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The source says whether this is a company's customer-care account
+    /// (TWCS `inbound=False`); `None` when the source does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub care_account: Option<bool>,
 }
 
 /// The kind of an attached media item.
