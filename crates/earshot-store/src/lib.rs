@@ -1,1 +1,221 @@
-//! Storage.
+//! Earshot's storage: the [`Store`] trait every backend implements, and the
+//! embedded SQLite backend ([`SqliteStore`]) that needs no set-up.
+//!
+//! Invariant: this is the only crate that speaks SQL. A post is stored once per
+//! `(platform, native_id)` however often it is ingested, and everything in one
+//! [`Batch`] (posts, their brand links, deletions and rejects) commits
+//! atomically, so a killed run can simply be re-run.
+
+use chrono::{DateTime, Utc};
+use earshot_core::brand::{Attribution, BrandConfig};
+use earshot_core::decode::Position;
+use earshot_core::{Deletion, Post};
+use serde::Serialize;
+
+mod sqlite;
+pub use sqlite::SqliteStore;
+
+/// Storage failures. Every message says what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or created.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The path or URL.
+        path: String,
+        /// The driver's error.
+        source: rusqlite::Error,
+    },
+    /// Migrating the schema failed.
+    #[error("cannot migrate database schema: {0}")]
+    Migrate(#[from] rusqlite_migration::Error),
+    /// Any other database error, with what was being done.
+    #[error("database error while {doing}: {source}")]
+    Sql {
+        /// What was being done.
+        doing: &'static str,
+        /// The driver's error.
+        source: rusqlite::Error,
+    },
+    /// A value could not be encoded or decoded.
+    #[error("cannot encode/decode stored {what}: {source}")]
+    Codec {
+        /// What.
+        what: &'static str,
+        /// Why.
+        source: serde_json::Error,
+    },
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub(crate) trait Doing<T> {
+    fn doing(self, doing: &'static str) -> Result<T>;
+}
+
+impl<T> Doing<T> for rusqlite::Result<T> {
+    fn doing(self, doing: &'static str) -> Result<T> {
+        self.map_err(|source| StoreError::Sql { doing, source })
+    }
+}
+
+/// A post ready to store, with what the pipeline learned about it.
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    /// The decoded post.
+    pub post: Post,
+    /// The brands it addresses or is written by.
+    pub brands: Vec<Attribution>,
+    /// The brand speaking, when one of its handles wrote it.
+    pub brand_author: Option<String>,
+    /// Where it came from (file path, `-` for stdin, a stream name).
+    pub source: String,
+}
+
+/// A record that could not be decoded, kept with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewReject {
+    /// File path, `-` for stdin, or a stream name.
+    pub source: String,
+    /// Position of the record in the source.
+    pub position: Position,
+    /// Position inside the record (e.g. `data[3]`), when it holds many items.
+    pub within: Option<String>,
+    /// The decoder that rejected it.
+    pub format: String,
+    /// Why, as a sentence fragment.
+    pub reason: String,
+    /// The raw bytes.
+    pub raw: Vec<u8>,
+}
+
+/// Everything to commit in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Posts.
+    pub posts: Vec<NewPost>,
+    /// Deletion notices.
+    pub deletions: Vec<(Deletion, String)>,
+    /// Rejected records.
+    pub rejects: Vec<NewReject>,
+}
+
+impl Batch {
+    /// Number of items in the batch.
+    pub fn len(&self) -> usize {
+        self.posts.len() + self.deletions.len() + self.rejects.len()
+    }
+
+    /// True when there is nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Empties the batch, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.posts.clear();
+        self.deletions.clear();
+        self.rejects.clear();
+    }
+}
+
+/// What committing a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BatchOutcome {
+    /// New posts stored.
+    pub stored: u64,
+    /// Posts already stored before (same platform and native id), left as they were.
+    pub duplicates: u64,
+    /// Deletions recorded (new or repeated).
+    pub deletions: u64,
+    /// Rejects recorded (a reject seen before is not stored twice).
+    pub rejects_new: u64,
+}
+
+/// Counts over the whole store, for `earshot stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Posts stored.
+    pub posts: u64,
+    /// Rejected records kept.
+    pub rejects: u64,
+    /// Brands known (configured or discovered).
+    pub brands: u64,
+    /// Deletion notices recorded.
+    pub deletions: u64,
+    /// Posts whose parent post is stored too.
+    pub replies_linked: u64,
+    /// Posts per platform.
+    pub by_platform: std::collections::BTreeMap<String, u64>,
+    /// Posts per decoder.
+    pub by_format: std::collections::BTreeMap<String, u64>,
+    /// Posts per brand (any attribution).
+    pub by_brand: std::collections::BTreeMap<String, u64>,
+    /// Earliest and latest published time.
+    pub first_published: Option<DateTime<Utc>>,
+    /// Latest published time.
+    pub last_published: Option<DateTime<Utc>>,
+}
+
+/// A filter for listing posts.
+#[derive(Debug, Clone, Default)]
+pub struct PostQuery {
+    /// Only posts attributed to this brand (case-insensitive name).
+    pub brand: Option<String>,
+    /// Full-text query (SQLite FTS5 syntax; plain words are ANDed).
+    pub search: Option<String>,
+    /// Only this platform.
+    pub platform: Option<String>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// A stored post with its store id and attributions.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredPost {
+    /// Store-assigned id.
+    pub id: i64,
+    /// The post as decoded.
+    #[serde(flatten)]
+    pub post: Post,
+    /// When earshot stored it.
+    pub ingested_at: DateTime<Utc>,
+    /// Brand attributions.
+    pub brands: Vec<Attribution>,
+    /// The brand speaking, when a brand wrote it.
+    pub brand_author: Option<String>,
+    /// When it was deleted on the platform, if a deletion was seen.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A stored reject.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredReject {
+    /// Store id.
+    pub id: i64,
+    /// The reject.
+    #[serde(flatten)]
+    pub reject: NewReject,
+    /// When it was recorded.
+    pub rejected_at: DateTime<Utc>,
+}
+
+/// The storage interface. The embedded SQLite store implements it; a
+/// PostgreSQL store will implement the same contract.
+pub trait Store {
+    /// Commits a batch atomically; `now` is the ingestion time recorded on new posts.
+    fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome>;
+    /// Records the configured brands (insert or update by name).
+    fn upsert_brands(&mut self, brands: &[BrandConfig], now: DateTime<Utc>) -> Result<()>;
+    /// The brands recorded so far.
+    fn brands(&self) -> Result<Vec<BrandConfig>>;
+    /// Counts.
+    fn stats(&self) -> Result<Stats>;
+    /// Newest posts matching a query.
+    fn posts(&self, query: &PostQuery) -> Result<Vec<StoredPost>>;
+    /// One post by platform and native id.
+    fn post(&self, platform: &str, native_id: &str) -> Result<Option<StoredPost>>;
+    /// Newest rejects.
+    fn rejects(&self, limit: usize) -> Result<Vec<StoredReject>>;
+}

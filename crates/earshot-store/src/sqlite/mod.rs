@@ -1,0 +1,422 @@
+//! The embedded SQLite store: one file, WAL mode, versioned migrations.
+
+use crate::{
+    Batch, BatchOutcome, Doing, NewReject, PostQuery, Result, Stats, Store, StoreError, StoredPost, StoredReject,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use earshot_core::brand::{Attribution, BrandConfig, Via};
+use earshot_core::decode::Position;
+use earshot_core::{Author, Metrics, Platform, Post, PostKind};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite_migration::{M, Migrations};
+use std::path::Path;
+use std::sync::LazyLock;
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("migrations/0001_posts.sql"))]));
+
+/// The embedded SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn json<T: serde::Serialize>(v: &T, what: &'static str) -> Result<String> {
+    serde_json::to_string(v).map_err(|source| StoreError::Codec { what, source })
+}
+
+fn opt_json<T: serde::Serialize>(v: &[T], what: &'static str) -> Result<Option<String>> {
+    if v.is_empty() { Ok(None) } else { json(&v, what).map(Some) }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it to the latest schema.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        let conn =
+            Connection::open(path).map_err(|source| StoreError::Open { path: path.display().to_string(), source })?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        let conn =
+            Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        Self::init(conn)
+    }
+
+    fn init(mut conn: Connection) -> Result<SqliteStore> {
+        // WAL lets readers (the inbox) work while ingest writes; NORMAL sync is
+        // durable across process crashes (only an OS crash can lose the last
+        // transactions), which is the guarantee ingest promises.
+        conn.pragma_update(None, "journal_mode", "WAL").doing("enabling WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL").doing("setting synchronous mode")?;
+        conn.pragma_update(None, "foreign_keys", "ON").doing("enabling foreign keys")?;
+        conn.pragma_update(None, "busy_timeout", 10_000).doing("setting busy timeout")?;
+        conn.pragma_update(None, "cache_size", -64_000).doing("setting cache size")?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64> {
+        self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).doing("reading schema version")
+    }
+
+    /// Direct access for tests and tools in this workspace.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+const POST_COLUMNS: &str = "p.id, p.platform, p.native_id, p.url, p.author_id, p.author_handle, p.author_name, \
+     p.author_followers, p.author_url, p.author_care, p.text, p.lang, p.published_at, p.ingested_at, p.kind, \
+     p.reply_to, p.reply_to_author, p.conversation_id, p.refs, p.mentions, p.hashtags, p.links, p.media, \
+     p.metrics, p.brand_author, p.format, p.raw, p.deleted_at";
+
+fn parse_json<T: serde::de::DeserializeOwned + Default>(v: Option<String>) -> T {
+    v.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+fn row_to_post(r: &Row<'_>) -> rusqlite::Result<StoredPost> {
+    let platform: String = r.get(1)?;
+    let kind: String = r.get(14)?;
+    let post = Post {
+        platform: Platform::parse(&platform).unwrap_or(Platform::Other),
+        native_id: r.get(2)?,
+        url: r.get(3)?,
+        author: Author {
+            id: r.get(4)?,
+            handle: r.get(5)?,
+            display_name: r.get(6)?,
+            followers: r.get::<_, Option<i64>>(7)?.map(|v| v.max(0) as u64),
+            url: r.get(8)?,
+            care_account: r.get::<_, Option<bool>>(9)?,
+        },
+        text: r.get(10)?,
+        lang: r.get(11)?,
+        published_at: from_ms(r.get(12)?),
+        kind: match kind.as_str() {
+            "reply" => PostKind::Reply,
+            "repost" => PostKind::Repost,
+            "quote" => PostKind::Quote,
+            _ => PostKind::Original,
+        },
+        reply_to: r.get(15)?,
+        reply_to_author: r.get(16)?,
+        conversation_id: r.get(17)?,
+        references: r.get(18)?,
+        mentions: parse_json(r.get(19)?),
+        hashtags: parse_json(r.get(20)?),
+        links: parse_json(r.get(21)?),
+        media: parse_json(r.get(22)?),
+        metrics: parse_json::<Metrics>(r.get(23)?),
+        format: r.get(25)?,
+        raw: r.get(26)?,
+    };
+    Ok(StoredPost {
+        id: r.get(0)?,
+        post,
+        ingested_at: from_ms(r.get(13)?),
+        brands: Vec::new(),
+        brand_author: r.get(24)?,
+        deleted_at: r.get::<_, Option<i64>>(27)?.map(from_ms),
+    })
+}
+
+fn via_from(s: &str) -> Via {
+    match s {
+        "author" => Via::Author,
+        "reply" => Via::Reply,
+        "mention" => Via::Mention,
+        _ => Via::Keyword,
+    }
+}
+
+impl SqliteStore {
+    fn fill_brands(&self, posts: &mut [StoredPost]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT brand, via FROM post_brands WHERE post_id = ?1 ORDER BY brand")
+            .doing("reading post brands")?;
+        for p in posts {
+            let rows = stmt
+                .query_map([p.id], |r| {
+                    Ok(Attribution { brand: r.get(0)?, via: via_from(r.get::<_, String>(1)?.as_str()) })
+                })
+                .doing("reading post brands")?;
+            p.brands = rows.collect::<rusqlite::Result<_>>().doing("reading post brands")?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome> {
+        let mut out = BatchOutcome::default();
+        let tx = self.conn.transaction().doing("starting a transaction")?;
+        {
+            let mut insert_post = tx
+                .prepare_cached(
+                    "INSERT INTO posts (platform, native_id, url, author_id, author_handle, author_name, \
+                     author_followers, author_url, author_care, text, lang, published_at, ingested_at, kind, \
+                     reply_to, reply_to_author, conversation_id, refs, mentions, hashtags, links, media, metrics, \
+                     brand_author, format, source, raw, deleted_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, \
+                     ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, \
+                     (SELECT deleted_at FROM deletions WHERE platform = ?1 AND native_id = ?2)) \
+                     ON CONFLICT (platform, native_id) DO NOTHING",
+                )
+                .doing("preparing post insert")?;
+            let mut insert_brand = tx
+                .prepare_cached("INSERT OR IGNORE INTO post_brands (brand, post_id, via) VALUES (?1, ?2, ?3)")
+                .doing("preparing brand link insert")?;
+            for np in &batch.posts {
+                let p = &np.post;
+                let metrics = if p.metrics.is_empty() { None } else { Some(json(&p.metrics, "metrics")?) };
+                let changed = insert_post
+                    .execute(params![
+                        p.platform.as_str(),
+                        p.native_id,
+                        p.url,
+                        p.author.id,
+                        p.author.handle,
+                        p.author.display_name,
+                        p.author.followers.map(|f| f.min(i64::MAX as u64) as i64),
+                        p.author.url,
+                        p.author.care_account,
+                        p.text,
+                        p.lang,
+                        ms(p.published_at),
+                        ms(now),
+                        p.kind.as_str(),
+                        p.reply_to,
+                        p.reply_to_author,
+                        p.conversation_id,
+                        p.references,
+                        opt_json(&p.mentions, "mentions")?,
+                        opt_json(&p.hashtags, "hashtags")?,
+                        opt_json(&p.links, "links")?,
+                        opt_json(&p.media, "media")?,
+                        metrics,
+                        np.brand_author,
+                        p.format,
+                        np.source,
+                        p.raw,
+                    ])
+                    .doing("inserting a post")?;
+                if changed == 0 {
+                    out.duplicates += 1;
+                    continue;
+                }
+                out.stored += 1;
+                let id = tx.last_insert_rowid();
+                for a in &np.brands {
+                    insert_brand.execute(params![a.brand, id, a.via.as_str()]).doing("linking a post to a brand")?;
+                }
+            }
+            let mut insert_deletion = tx
+                .prepare_cached(
+                    "INSERT INTO deletions (platform, native_id, deleted_at, source, raw) VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (platform, native_id) DO NOTHING",
+                )
+                .doing("preparing deletion insert")?;
+            let mut mark_deleted = tx
+                .prepare_cached(
+                    "UPDATE posts SET deleted_at = COALESCE(?3, ?4) \
+                     WHERE platform = ?1 AND native_id = ?2 AND deleted_at IS NULL",
+                )
+                .doing("preparing deletion update")?;
+            for (d, source) in &batch.deletions {
+                insert_deletion
+                    .execute(params![d.platform.as_str(), d.native_id, d.deleted_at.map(ms), source, d.raw])
+                    .doing("recording a deletion")?;
+                mark_deleted
+                    .execute(params![d.platform.as_str(), d.native_id, d.deleted_at.map(ms), ms(now)])
+                    .doing("marking a post deleted")?;
+                out.deletions += 1;
+            }
+            let mut insert_reject = tx
+                .prepare_cached(
+                    "INSERT INTO rejects (source, line, byte, record, within, format, reason, raw, rejected_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+                )
+                .doing("preparing reject insert")?;
+            for r in &batch.rejects {
+                out.rejects_new += insert_reject
+                    .execute(params![
+                        r.source,
+                        r.position.line as i64,
+                        r.position.byte as i64,
+                        r.position.record as i64,
+                        r.within.as_deref().unwrap_or(""),
+                        r.format,
+                        r.reason,
+                        r.raw,
+                        ms(now),
+                    ])
+                    .doing("recording a reject")? as u64;
+            }
+        }
+        tx.commit().doing("committing a batch")?;
+        Ok(out)
+    }
+
+    fn upsert_brands(&mut self, brands: &[BrandConfig], now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction().doing("starting a transaction")?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO brands (name, config, discovered, updated_at) VALUES (?1, ?2, 0, ?3) \
+                     ON CONFLICT (name) DO UPDATE SET config = excluded.config, discovered = 0, \
+                     updated_at = excluded.updated_at",
+                )
+                .doing("preparing brand upsert")?;
+            for b in brands {
+                stmt.execute(params![b.name, json(b, "brand config")?, ms(now)]).doing("recording a brand")?;
+            }
+        }
+        tx.commit().doing("committing brands")
+    }
+
+    fn brands(&self) -> Result<Vec<BrandConfig>> {
+        let mut stmt = self.conn.prepare_cached("SELECT config FROM brands ORDER BY name").doing("reading brands")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).doing("reading brands")?;
+        let mut out = Vec::new();
+        for row in rows {
+            let text = row.doing("reading brands")?;
+            out.push(serde_json::from_str(&text).map_err(|source| StoreError::Codec { what: "brand config", source })?);
+        }
+        Ok(out)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let c = &self.conn;
+        let count = |sql: &str| -> Result<u64> {
+            c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|v| v.max(0) as u64).doing("counting")
+        };
+        let group = |sql: &str| -> Result<std::collections::BTreeMap<String, u64>> {
+            let mut stmt = c.prepare(sql).doing("counting")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).doing("counting")?;
+            rows.map(|r| r.map(|(k, v)| (k, v.max(0) as u64))).collect::<rusqlite::Result<_>>().doing("counting")
+        };
+        let (first, last): (Option<i64>, Option<i64>) = c
+            .query_row("SELECT MIN(published_at), MAX(published_at) FROM posts", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .doing("reading time range")?;
+        Ok(Stats {
+            posts: count("SELECT COUNT(*) FROM posts")?,
+            rejects: count("SELECT COUNT(*) FROM rejects")?,
+            brands: count("SELECT COUNT(*) FROM brands")?,
+            deletions: count("SELECT COUNT(*) FROM deletions")?,
+            replies_linked: count(
+                "SELECT COUNT(*) FROM posts c WHERE c.reply_to IS NOT NULL AND EXISTS \
+                 (SELECT 1 FROM posts p WHERE p.platform = c.platform AND p.native_id = c.reply_to)",
+            )?,
+            by_platform: group("SELECT platform, COUNT(*) FROM posts GROUP BY platform")?,
+            by_format: group("SELECT format, COUNT(*) FROM posts GROUP BY format")?,
+            by_brand: group("SELECT brand, COUNT(*) FROM post_brands GROUP BY brand")?,
+            first_published: first.map(from_ms),
+            last_published: last.map(from_ms),
+        })
+    }
+
+    fn posts(&self, q: &PostQuery) -> Result<Vec<StoredPost>> {
+        let mut sql = format!("SELECT {POST_COLUMNS} FROM posts p");
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        let mut conds = Vec::new();
+        if let Some(search) = q.search.as_deref().map(fts_query).filter(|s| !s.is_empty()) {
+            sql.push_str(" JOIN posts_fts f ON f.rowid = p.id");
+            conds.push(format!("posts_fts MATCH ?{}", args.len() + 1));
+            args.push(Box::new(search));
+        }
+        if let Some(brand) = &q.brand {
+            conds.push(format!(
+                "EXISTS (SELECT 1 FROM post_brands b WHERE b.post_id = p.id AND b.brand = ?{} COLLATE NOCASE)",
+                args.len() + 1
+            ));
+            args.push(Box::new(brand.clone()));
+        }
+        if let Some(platform) = &q.platform {
+            conds.push(format!("p.platform = ?{}", args.len() + 1));
+            args.push(Box::new(platform.clone()));
+        }
+        if !conds.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conds.join(" AND "));
+        }
+        sql.push_str(&format!(" ORDER BY p.published_at DESC, p.id DESC LIMIT {}", q.limit.max(1)));
+        let mut stmt = self.conn.prepare(&sql).doing("querying posts")?;
+        let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|b| b.as_ref()).collect();
+        let mut posts: Vec<StoredPost> = stmt
+            .query_map(params.as_slice(), row_to_post)
+            .doing("querying posts")?
+            .collect::<rusqlite::Result<_>>()
+            .doing("querying posts")?;
+        self.fill_brands(&mut posts)?;
+        Ok(posts)
+    }
+
+    fn post(&self, platform: &str, native_id: &str) -> Result<Option<StoredPost>> {
+        let sql = format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.platform = ?1 AND p.native_id = ?2");
+        let found =
+            self.conn.query_row(&sql, params![platform, native_id], row_to_post).optional().doing("reading a post")?;
+        let mut posts: Vec<StoredPost> = found.into_iter().collect();
+        self.fill_brands(&mut posts)?;
+        Ok(posts.pop())
+    }
+
+    fn rejects(&self, limit: usize) -> Result<Vec<StoredReject>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, source, line, byte, record, within, format, reason, raw, rejected_at \
+                 FROM rejects ORDER BY id DESC LIMIT ?1",
+            )
+            .doing("reading rejects")?;
+        let rows = stmt
+            .query_map([limit.max(1) as i64], |r| {
+                let within: String = r.get(5)?;
+                Ok(StoredReject {
+                    id: r.get(0)?,
+                    reject: NewReject {
+                        source: r.get(1)?,
+                        position: Position {
+                            line: r.get::<_, i64>(2)? as u64,
+                            byte: r.get::<_, i64>(3)? as u64,
+                            record: r.get::<_, i64>(4)? as u64,
+                        },
+                        within: if within.is_empty() { None } else { Some(within) },
+                        format: r.get(6)?,
+                        reason: r.get(7)?,
+                        raw: r.get(8)?,
+                    },
+                    rejected_at: from_ms(r.get(9)?),
+                })
+            })
+            .doing("reading rejects")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading rejects")
+    }
+}
+
+/// Turns user input into a safe FTS5 query: each word becomes a quoted term
+/// (so `can't` or `@gilt` never hit FTS5 syntax errors), all ANDed.
+fn fts_query(input: &str) -> String {
+    input
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests;

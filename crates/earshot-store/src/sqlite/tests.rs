@@ -1,0 +1,147 @@
+use super::*;
+use crate::{NewPost, NewReject};
+use earshot_core::Deletion;
+use proptest::prelude::*;
+
+fn t(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_500_000_000 + secs, 0).unwrap()
+}
+
+fn post(id: &str, text: &str) -> NewPost {
+    NewPost {
+        post: Post {
+            platform: Platform::X,
+            native_id: id.into(),
+            url: None,
+            author: Author { handle: "alice".into(), ..Author::default() },
+            text: text.into(),
+            lang: Some("en".into()),
+            published_at: t(id.len() as i64),
+            kind: PostKind::Original,
+            reply_to: None,
+            reply_to_author: None,
+            conversation_id: None,
+            references: None,
+            mentions: vec!["gilt".into()],
+            hashtags: vec![],
+            links: vec![],
+            media: vec![],
+            metrics: Metrics::default(),
+            format: "test".into(),
+            raw: format!("{{\"id\":\"{id}\"}}"),
+        },
+        brands: vec![Attribution { brand: "Gilt".into(), via: Via::Mention }],
+        brand_author: None,
+        source: "test.jsonl".into(),
+    }
+}
+
+fn batch(posts: Vec<NewPost>) -> Batch {
+    Batch { posts, ..Batch::default() }
+}
+
+#[test]
+fn a_post_is_stored_once() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let o = s.commit(&batch(vec![post("1", "broken sandal"), post("1", "again")]), t(0)).unwrap();
+    assert_eq!((o.stored, o.duplicates), (1, 1));
+    let o = s.commit(&batch(vec![post("1", "x"), post("2", "y")]), t(1)).unwrap();
+    assert_eq!((o.stored, o.duplicates), (1, 1));
+    let st = s.stats().unwrap();
+    assert_eq!(st.posts, 2);
+    assert_eq!(st.by_brand.get("Gilt"), Some(&2));
+    let p = s.post("x", "1").unwrap().unwrap();
+    assert_eq!(p.post.text, "broken sandal", "the first version is kept");
+    assert_eq!(p.brands, vec![Attribution { brand: "Gilt".into(), via: Via::Mention }]);
+}
+
+#[test]
+fn full_text_search_and_brand_filter() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.commit(&batch(vec![post("1", "my sandal broke"), post("22", "tights ripped")]), t(0)).unwrap();
+    let q = |search: &str| PostQuery { search: Some(search.into()), limit: 10, ..PostQuery::default() };
+    let found = s.posts(&q("sandal")).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].post.native_id, "1");
+    assert_eq!(s.posts(&q("can't \"(")).unwrap().len(), 0, "FTS syntax in user input is harmless");
+    assert_eq!(s.posts(&q("!!!")).unwrap().len(), 2, "no words means no filter");
+    let by_brand = s.posts(&PostQuery { brand: Some("gilt".into()), limit: 10, ..PostQuery::default() }).unwrap();
+    assert_eq!(by_brand.len(), 2);
+    assert_eq!(by_brand[0].post.native_id, "22", "newest first");
+}
+
+#[test]
+fn rejects_are_kept_once() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let r = NewReject {
+        source: "a.jsonl".into(),
+        position: Position { line: 3, byte: 120, record: 2 },
+        within: None,
+        format: "jsonl".into(),
+        reason: "invalid JSON".into(),
+        raw: b"{oops".to_vec(),
+    };
+    let b = Batch { rejects: vec![r.clone()], ..Batch::default() };
+    assert_eq!(s.commit(&b, t(0)).unwrap().rejects_new, 1);
+    assert_eq!(s.commit(&b, t(1)).unwrap().rejects_new, 0);
+    let stored = s.rejects(10).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].reject, r);
+}
+
+#[test]
+fn deletions_mark_posts_in_either_order() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let del = |id: &str| {
+        (
+            Deletion { platform: Platform::X, native_id: id.into(), deleted_at: Some(t(9)), raw: "{}".into() },
+            "s".to_string(),
+        )
+    };
+    s.commit(&batch(vec![post("1", "a")]), t(0)).unwrap();
+    s.commit(&Batch { deletions: vec![del("1"), del("2")], ..Batch::default() }, t(1)).unwrap();
+    s.commit(&batch(vec![post("2", "b")]), t(2)).unwrap();
+    assert_eq!(s.post("x", "1").unwrap().unwrap().deleted_at, Some(t(9)));
+    assert_eq!(s.post("x", "2").unwrap().unwrap().deleted_at, Some(t(9)));
+    assert_eq!(s.stats().unwrap().deletions, 2);
+}
+
+#[test]
+fn brands_round_trip() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let b = BrandConfig { name: "Gilt".into(), handles: vec!["@gilt".into()], ..BrandConfig::default() };
+    s.upsert_brands(std::slice::from_ref(&b), t(0)).unwrap();
+    s.upsert_brands(std::slice::from_ref(&b), t(1)).unwrap();
+    assert_eq!(s.brands().unwrap(), vec![b]);
+    assert_eq!(s.stats().unwrap().brands, 1);
+}
+
+#[test]
+fn reopening_a_file_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("e.db");
+    SqliteStore::open(&path).unwrap().commit(&batch(vec![post("1", "a")]), t(0)).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(s.stats().unwrap().posts, 1);
+    assert_eq!(s.schema_version().unwrap(), 1);
+}
+
+proptest! {
+    /// However posts are split into batches and repeated, the store ends the same.
+    #[test]
+    fn batching_does_not_change_the_result(ids in proptest::collection::vec(0u8..40, 0..60), cut in 1usize..20) {
+        let mut whole = SqliteStore::open_in_memory().unwrap();
+        let mut split = SqliteStore::open_in_memory().unwrap();
+        let posts: Vec<NewPost> = ids.iter().map(|i| post(&i.to_string(), "t")).collect();
+        let o = whole.commit(&batch(posts.clone()), t(0)).unwrap();
+        let mut stored = 0;
+        for chunk in posts.chunks(cut) {
+            stored += split.commit(&batch(chunk.to_vec()), t(0)).unwrap().stored;
+        }
+        prop_assert_eq!(o.stored, stored);
+        prop_assert_eq!(o.stored + o.duplicates, ids.len() as u64);
+        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+        prop_assert_eq!(whole.stats().unwrap().posts, distinct.len() as u64);
+        prop_assert_eq!(split.stats().unwrap().posts, distinct.len() as u64);
+    }
+}
