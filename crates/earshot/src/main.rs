@@ -1,1 +1,69 @@
-fn main() {}
+//! `earshot`: the command-line front of the social customer care engine.
+//!
+//! Each subcommand lives in its own module under `cmd/`. Errors are printed
+//! once, with their chain, and map to exit codes: 0 success, 1 finished with
+//! rejected records, 2 fatal error.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cmd;
+
+/// Hears public posts to brands, understands them, and helps care teams answer.
+#[derive(Debug, Parser)]
+#[command(name = "earshot", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Ingest posts from files or stdin in the platforms' own formats.
+    Ingest(cmd::ingest::Args),
+    /// Counts of what the store holds.
+    Stats(cmd::stats::Args),
+    /// The latest posts, optionally by brand or full-text search.
+    Posts(cmd::posts::Args),
+    /// Records that could not be decoded, with source, position and reason.
+    Rejects(cmd::rejects::Args),
+    /// The input formats earshot reads.
+    Formats,
+    /// Build a fresh database from the seed stories and show what earshot heard.
+    Demo(cmd::demo::Args),
+}
+
+/// Exit code for a fatal error.
+const FATAL: u8 = 2;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(args) => cmd::ingest::run(args),
+        Command::Stats(args) => cmd::stats::run(args),
+        Command::Posts(args) => cmd::posts::run(args),
+        Command::Rejects(args) => cmd::rejects::run(args),
+        Command::Formats => cmd::formats::run(),
+        Command::Demo(args) => cmd::demo::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let msg = format!("{e:#}");
+            // Hints travel inside messages as "\nhint: ..." lines; print them on their own.
+            let mut lines = msg.lines();
+            eprintln!("error: {}", lines.next().unwrap_or_default());
+            for line in lines {
+                eprintln!("{line}");
+            }
+            ExitCode::from(FATAL)
+        }
+    }
+}

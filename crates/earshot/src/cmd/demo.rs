@@ -1,0 +1,139 @@
+//! `earshot demo`: the seed stories, heard end to end.
+
+use super::one_line;
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use earshot::demo;
+use earshot_store::{PostQuery, SqliteStore, Store, StoredPost};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `earshot demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to build the demo database (replaced if it exists).
+    #[arg(long, default_value = "earshot-demo.db", value_name = "PATH")]
+    pub db: PathBuf,
+    /// Only build the database and print what was heard; do not start the inbox.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Print the ingest summary as JSON on the last line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn remove_db(path: &std::path::Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .with_context(|| format!("cannot replace the old demo database {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn since(t: DateTime<Utc>, start: DateTime<Utc>) -> String {
+    let m = (t - start).num_minutes();
+    if m < 60 {
+        format!("+{m}m")
+    } else if m < 48 * 60 {
+        format!("+{}h{:02}m", m / 60, m % 60)
+    } else {
+        format!("+{}d", m / 1440)
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    remove_db(&args.db)?;
+    let mut store = SqliteStore::open(&args.db).with_context(|| format!("cannot create {}", args.db.display()))?;
+    let summary = demo::build(&mut store)?;
+    let stats = store.stats()?;
+    println!(
+        "earshot heard the seed stories: {} posts from {} files in {} formats",
+        stats.posts,
+        summary.files,
+        stats.by_format.len()
+    );
+    let formats: Vec<String> = stats.by_format.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("  by format: {}; replies linked to their parent: {}", formats.join(", "), stats.replies_linked);
+    for brand in store.brands()? {
+        let mut posts: Vec<StoredPost> =
+            store.posts(&PostQuery { brand: Some(brand.name.clone()), limit: 10_000, ..PostQuery::default() })?;
+        posts.reverse();
+        let Some(first) = posts.iter().find(|p| p.brand_author.as_deref() != Some(&brand.name)) else { continue };
+        let start = first.post.published_at;
+        let customers: std::collections::BTreeSet<&str> = posts
+            .iter()
+            .filter(|p| p.brand_author.as_deref() != Some(&brand.name))
+            .map(|p| p.post.author.handle.as_str())
+            .collect();
+        println!();
+        println!(
+            "{} — {} posts from {} people, first on {}",
+            brand.name,
+            posts.len(),
+            customers.len(),
+            start.format("%Y-%m-%d %H:%M UTC")
+        );
+        let mut shown = 0;
+        let mut hidden = 0;
+        for p in &posts {
+            let by_brand = p.brand_author.as_deref() == Some(&brand.name);
+            // Storms have dozens of near-identical posts: show the first few and every brand post.
+            if !by_brand
+                && shown >= 6
+                && p.post.published_at - start < chrono::Duration::hours(1)
+                && p.post.reply_to.is_none()
+            {
+                hidden += 1;
+                continue;
+            }
+            if hidden > 0 {
+                println!("  {:>8}  … {hidden} more posts like these", "");
+                hidden = 0;
+            }
+            shown += 1;
+            let marker = if by_brand {
+                "◆"
+            } else if p.post.reply_to.is_some() {
+                "↳"
+            } else {
+                "•"
+            };
+            let media =
+                if p.post.media.is_empty() { String::new() } else { format!(" [{} media]", p.post.media.len()) };
+            println!(
+                "  {:>8}  {marker} {:<8} {:<22} {}{media}",
+                since(p.post.published_at, start),
+                p.post.platform.as_str(),
+                one_line(&author_label(p), 22),
+                one_line(&p.post.text, 90),
+            );
+        }
+        if hidden > 0 {
+            println!("  {:>8}  … {hidden} more posts like these", "");
+        }
+        if let Some(reply) = posts.iter().find(|p| p.brand_author.as_deref() == Some(&brand.name)) {
+            println!(
+                "  first reply from {} after {}",
+                brand.name,
+                since(reply.post.published_at, start).trim_start_matches('+')
+            );
+        }
+    }
+    println!();
+    println!("database: {}  (try `earshot posts --db {} --search sandal`)", args.db.display(), args.db.display());
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `@handle` on social networks; blog authors are names, not handles.
+fn author_label(p: &StoredPost) -> String {
+    match p.post.platform {
+        earshot_core::Platform::Blog | earshot_core::Platform::Other => p.post.author.handle.clone(),
+        _ => format!("@{}", p.post.author.handle),
+    }
+}

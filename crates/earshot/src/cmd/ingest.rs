@@ -1,0 +1,84 @@
+//! `earshot ingest`: read posts into the store.
+
+use super::DbArg;
+use anyhow::{Result, bail};
+use earshot::config;
+use earshot::ingest::{Ingestor, Input};
+use earshot_core::brand::Brands;
+use earshot_core::decode;
+use earshot_store::Store;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `earshot ingest`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files to read; `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    #[command(flatten)]
+    pub db: DbArg,
+    /// Brand config (default: ./earshot.toml when present, else the brands already in the database).
+    #[arg(long, env = "EARSHOT_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Input format, or `auto` to detect it per file.
+    #[arg(long, default_value = "auto", value_parser = format_parser())]
+    pub format: String,
+    /// Posts per transaction.
+    #[arg(long, default_value_t = earshot::ingest::DEFAULT_BATCH)]
+    pub batch: usize,
+    /// Print the summary as JSON on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Never show a progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn format_parser() -> clap::builder::PossibleValuesParser {
+    let mut names = vec!["auto"];
+    names.extend(decode::format_names());
+    clap::builder::PossibleValuesParser::new(names)
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let format = if args.format == "auto" {
+        None
+    } else {
+        match decode::by_name(&args.format) {
+            Some(d) => Some(d),
+            None => bail!("unknown format {}", args.format),
+        }
+    };
+    for p in &args.paths {
+        if p != "-" && !std::path::Path::new(p).exists() {
+            bail!("input {p} does not exist\nhint: check the path; use - to read standard input");
+        }
+    }
+    let mut store = args.db.open()?;
+    let brand_configs = match config::resolve(args.config.as_deref())? {
+        Some(path) => {
+            let brands = config::load_brands(&path)?;
+            store.upsert_brands(&brands, chrono::Utc::now())?;
+            brands
+        }
+        None => store.brands()?,
+    };
+    let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let mut ingestor =
+        Ingestor::new(&mut store, Brands::new(brand_configs)).batch_size(args.batch).progress(show_progress);
+    for path in &args.paths {
+        ingestor.ingest(Input::open(path)?, format)?;
+    }
+    let summary = ingestor.finish()?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!("{}", summary.line());
+        if summary.rejected > 0 {
+            println!("hint: see why with `earshot rejects --db {}`", args.db.db.display());
+        }
+    }
+    Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

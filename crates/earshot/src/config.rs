@@ -1,0 +1,34 @@
+//! Finding and reading `earshot.toml`.
+
+use anyhow::{Context, Result};
+use earshot_core::brand::{BrandConfig, BrandsFile};
+use std::path::{Path, PathBuf};
+
+/// The default config file looked for in the working directory.
+pub const DEFAULT_CONFIG: &str = "earshot.toml";
+
+/// Resolves which config file to read: the explicit one (must exist), else
+/// `./earshot.toml` when present, else none.
+pub fn resolve(explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+    match explicit {
+        Some(p) => {
+            anyhow::ensure!(
+                p.is_file(),
+                "config file {} does not exist\nhint: create it with [[brands]] entries (see README), or leave out --config",
+                p.display()
+            );
+            Ok(Some(p.to_path_buf()))
+        }
+        None => {
+            let p = PathBuf::from(DEFAULT_CONFIG);
+            Ok(p.is_file().then_some(p))
+        }
+    }
+}
+
+/// Reads the `[[brands]]` of a config file.
+pub fn load_brands(path: &Path) -> Result<Vec<BrandConfig>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let file = BrandsFile::from_toml(&text).with_context(|| format!("in config file {}", path.display()))?;
+    Ok(file.brands)
+}

@@ -1,0 +1,9 @@
+//! The `earshot` binary's library half: the ingest pipeline shared by
+//! `earshot ingest`, `earshot demo` and `earshot bench`, and config loading.
+//!
+//! Keeping the pipeline here (not in `main.rs`) lets benches and tests drive
+//! the exact code path the CLI uses.
+
+pub mod config;
+pub mod demo;
+pub mod ingest;
