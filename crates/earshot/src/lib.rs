@@ -4,6 +4,7 @@
 //! Keeping the pipeline here (not in `main.rs`) lets benches and tests drive
 //! the exact code path the CLI uses.
 
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod ingest;

@@ -31,6 +31,8 @@ enum Command {
     Formats,
     /// Build a fresh database from the seed stories and show what earshot heard.
     Demo(cmd::demo::Args),
+    /// Measure end-to-end ingest throughput and memory on generated stream data.
+    Bench(cmd::bench::Args),
 }
 
 /// Exit code for a fatal error.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Rejects(args) => cmd::rejects::run(args),
         Command::Formats => cmd::formats::run(),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Bench(args) => cmd::bench::run(args),
     };
     match result {
         Ok(code) => code,
