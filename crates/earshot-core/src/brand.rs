@@ -207,10 +207,10 @@ impl Brands {
             return Some(*i);
         }
         // `@gilt@mastodon.social` also matches a bare `@gilt` given for every platform.
-        if platform == Platform::Mastodon {
-            if let Some((user, _)) = h.split_once('@') {
-                return self.handles.get(&(None, user.to_string())).copied();
-            }
+        if platform == Platform::Mastodon
+            && let Some((user, _)) = h.split_once('@')
+        {
+            return self.handles.get(&(None, user.to_string())).copied();
         }
         None
     }
@@ -235,10 +235,10 @@ impl Brands {
         if let Some(i) = self.brand_of_handle(post.platform, &post.author.handle) {
             note(i, Via::Author);
         }
-        if let Some(to) = &post.reply_to_author {
-            if let Some(i) = self.brand_of_handle(post.platform, to) {
-                note(i, Via::Reply);
-            }
+        if let Some(to) = &post.reply_to_author
+            && let Some(i) = self.brand_of_handle(post.platform, to)
+        {
+            note(i, Via::Reply);
         }
         for m in &post.mentions {
             if let Some(i) = self.brand_of_handle(post.platform, m) {

@@ -202,10 +202,10 @@ impl<'s, S: Store> Ingestor<'s, S> {
                     });
                 }
             }
-            if self.batch.len() >= self.batch_size {
-                if let Err(e) = self.flush() {
-                    failure = Some(e);
-                }
+            if self.batch.len() >= self.batch_size
+                && let Err(e) = self.flush()
+            {
+                failure = Some(e);
             }
         })
         .with_context(|| format!("cannot read {name}"))?;

@@ -188,7 +188,7 @@ pub enum DetectError {
 pub fn detect(input: SniffInput<'_>, source_name: &str) -> Result<&'static dyn Decoder, DetectError> {
     let mut scored: Vec<(u8, &'static dyn Decoder)> =
         registry().iter().map(|d| (d.sniff(input), *d)).filter(|(s, _)| *s > 0).collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [] => Err(DetectError::Unknown { source_name: source_name.to_string() }),
         [(s1, a), (s2, b), ..] if s1 == s2 => {

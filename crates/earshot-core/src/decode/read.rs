@@ -95,6 +95,11 @@ pub fn decode_reader<R: Read>(decoder: &dyn Decoder, reader: R, mut sink: impl F
             }
         }
         Framing::Csv => {
+            // csv-core counts a CRLF's line break as part of the next record,
+            // so its line numbers are one short on CRLF files: count lines ourselves.
+            let newlines = std::rc::Rc::new(std::cell::RefCell::new(NewlineIndex::default()));
+            let reader = NewlineCounting { inner: reader, index: newlines.clone(), offset: 0 };
+            let line_at = |byte: u64| newlines.borrow_mut().line_at(byte);
             let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(reader);
             let headers = match rdr.byte_headers() {
                 Ok(h) => {
@@ -119,7 +124,7 @@ pub fn decode_reader<R: Read>(decoder: &dyn Decoder, reader: R, mut sink: impl F
                     Ok(false) => break,
                     Ok(true) => {
                         let p = row.position().unwrap_or(&pos_before);
-                        let pos = Position { line: p.line(), byte: p.byte(), record: index };
+                        let pos = Position { line: line_at(p.byte()), byte: p.byte(), record: index };
                         index += 1;
                         emit(pos, Record::Csv { headers: &headers, row: &row }, &mut out, &mut sink);
                     }
@@ -128,7 +133,7 @@ pub fn decode_reader<R: Read>(decoder: &dyn Decoder, reader: R, mut sink: impl F
                             return csv_io_error(e);
                         }
                         let p = e.position().unwrap_or(&pos_before);
-                        let pos = Position { line: p.line(), byte: p.byte(), record: index };
+                        let pos = Position { line: line_at(p.byte()), byte: p.byte(), record: index };
                         index += 1;
                         sink(FramedItem {
                             position: pos,
@@ -147,6 +152,45 @@ fn csv_io_error(e: csv::Error) -> io::Result<()> {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Err(io),
         other => Err(io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}"))),
+    }
+}
+
+/// Offsets of the `\n` bytes read so far but not yet passed by a record, so
+/// line numbers can be computed from byte offsets with bounded memory.
+#[derive(Debug, Default)]
+struct NewlineIndex {
+    pending: std::collections::VecDeque<u64>,
+    passed: u64,
+}
+
+impl NewlineIndex {
+    /// The 1-based line of a record said to start at `byte`. A record whose
+    /// start offset is its own leading line break (CRLF files) starts on the
+    /// next line, hence `<=`.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.pending.front().is_some_and(|&nl| nl <= byte) {
+            self.pending.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+struct NewlineCounting<R> {
+    inner: R,
+    index: std::rc::Rc<std::cell::RefCell<NewlineIndex>>,
+    offset: u64,
+}
+
+impl<R: Read> Read for NewlineCounting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut index = self.index.borrow_mut();
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            index.pending.push_back(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 
