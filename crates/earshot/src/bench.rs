@@ -60,7 +60,13 @@ pub fn brand_handles(n: usize) -> Vec<String> {
 /// Writes `posts` X API v2 filtered-stream lines to `out`: customers
 /// mentioning one of `brands` brands, a fifth of them replies, with users in
 /// `includes` and a matching rule, like the real stream.
-pub fn generate_x_v2_stream(out: &mut impl Write, posts: u64, brands: usize, texts: &[String], seed: u64) -> Result<()> {
+pub fn generate_x_v2_stream(
+    out: &mut impl Write,
+    posts: u64,
+    brands: usize,
+    texts: &[String],
+    seed: u64,
+) -> Result<()> {
     anyhow::ensure!(!texts.is_empty(), "no texts to build posts from");
     let mut rng = SplitMix::new(seed);
     let handles = brand_handles(brands);

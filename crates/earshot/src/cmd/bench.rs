@@ -81,8 +81,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     ingestor.ingest(Input::open(&input_str)?, None)?;
     let summary = ingestor.finish()?;
     drop(store);
-    let db_bytes: u64 =
-        ["", "-wal"].iter().filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok()).map(|m| m.len()).sum();
+    let db_bytes: u64 = ["", "-wal"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+        .map(|m| m.len())
+        .sum();
     let peak = bench::peak_rss_bytes().unwrap_or(0);
     let posts = summary.stored + summary.duplicates;
     let figures = serde_json::json!({
