@@ -32,7 +32,7 @@
 //!
 //! [Jetstream]: https://github.com/bluesky-social/jetstream
 
-use super::mastodon::{Count, Lenient, Text, json_items, nonblank, reject};
+use super::json::{Count, Lenient, Text, json_items, nonblank, reject};
 use super::{Decoded, Decoder, Framing, Record, SniffInput, text};
 use crate::post::{Author, Deletion, Media, MediaKind, Metrics, Platform, Post, PostKind, push_unique};
 use chrono::{DateTime, Utc};

@@ -14,6 +14,7 @@ use crate::post::{Deletion, Post};
 pub mod bluesky_jetstream;
 pub mod feed;
 pub mod html;
+pub mod json;
 pub mod jsonl;
 pub mod mastodon;
 pub mod read;

@@ -146,6 +146,22 @@ pub fn parse_any_date(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// The host of an `http(s)` URL, lowercased, without port or user info.
+pub fn url_host(url: &str) -> Option<String> {
+    let url = url.trim();
+    let rest = strip_prefix_ci(url, "https://").or_else(|| strip_prefix_ci(url, "http://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = host_port.split(':').next().unwrap_or_default();
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// `s` without `prefix`, compared ASCII-case-insensitively.
+pub fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
