@@ -1,0 +1,319 @@
+//! Signals from the brand's world: products and competitors named, churn
+//! threats, loyalty, time pressure, evidence attached, and reach.
+//!
+//! Phrase lists are matched with one Aho-Corasick automaton per brand context
+//! (fast dictionary matching: one pass over the text whatever the number of
+//! phrases), at word boundaries, case-insensitively.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use earshot_core::Post;
+use earshot_core::brand::BrandConfig;
+use serde::{Deserialize, Serialize};
+
+/// What a signal says about the post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// A product of an addressed brand is named.
+    Product,
+    /// A competitor of an addressed brand is named.
+    Competitor,
+    /// The customer threatens to leave ("last time I shop with…", "switching to…").
+    ChurnThreat,
+    /// The customer declares loyalty ("loyal customer", "will buy again").
+    Loyalty,
+    /// A deadline makes it urgent ("before Christmas", "tomorrow").
+    TimePressure,
+    /// Evidence is attached (a photo or video).
+    Evidence,
+    /// The author reaches many people (followers) or the post spreads (reposts).
+    Reach,
+}
+
+/// One signal with what triggered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signal {
+    /// What kind.
+    pub kind: SignalKind,
+    /// What matched: the phrase, product or competitor name, or a figure (`12000 followers`).
+    pub value: String,
+}
+
+/// Followers from which an author counts as influential.
+pub const REACH_FOLLOWERS: u64 = 10_000;
+/// Reposts from which a post counts as spreading.
+pub const REACH_REPOSTS: u64 = 50;
+
+/// Phrases that threaten churn. Written in lower case; matched at word boundaries.
+const CHURN: &[&str] = &[
+    "last time i shop",
+    "last time i will shop",
+    "last time i'll shop",
+    "last time i order",
+    "last time i will order",
+    "last time i buy",
+    "last time i fly",
+    "last time i will fly",
+    "last time i'm flying",
+    "never shop",
+    "never shopping",
+    "never order from",
+    "never ordering from",
+    "never buy from",
+    "never buying from",
+    "never fly",
+    "never flying",
+    "never again",
+    "switching to",
+    "switch to",
+    "switched to",
+    "moving to",
+    "going with",
+    "cancel my account",
+    "cancel my subscription",
+    "cancel my membership",
+    "cancelling my",
+    "canceling my",
+    "close my account",
+    "closing my account",
+    "done with you",
+    "i'm done with",
+    "im done with",
+    "taking my business elsewhere",
+    "take my business elsewhere",
+    "lost a customer",
+    "lost me as a customer",
+    "lost my business",
+    "won't be back",
+    "wont be back",
+    "won't be buying",
+    "won't be shopping",
+    "will not be shopping",
+    "will not be back",
+    "never use you again",
+    "write a company off",
+    "write them off",
+    "unsubscribe",
+];
+
+/// Phrases that declare loyalty.
+const LOYALTY: &[&str] = &[
+    "loyal customer",
+    "loyal customers",
+    "customer for life",
+    "customers for life",
+    "will buy again",
+    "will shop again",
+    "will order again",
+    "will be back",
+    "i'll be back",
+    "always buy",
+    "always shop",
+    "always fly",
+    "love you guys",
+    "love this company",
+    "love your company",
+    "best customer service",
+    "great customer service",
+    "good customer service",
+    "amazing customer service",
+    "been a customer for",
+    "longtime customer",
+    "long time customer",
+    "years of loyalty",
+    "loyal to",
+    "visit you guys first",
+    "recommend you",
+];
+
+/// Phrases that set a deadline.
+const TIME_PRESSURE: &[&str] = &[
+    "before christmas",
+    "by christmas",
+    "for christmas",
+    "christmas eve",
+    "before the holidays",
+    "in time for",
+    "tomorrow",
+    "tonight",
+    "today",
+    "asap",
+    "urgent",
+    "urgently",
+    "right now",
+    "immediately",
+    "this morning",
+    "this afternoon",
+    "this evening",
+    "this weekend",
+    "by friday",
+    "by monday",
+    "by tuesday",
+    "by wednesday",
+    "by thursday",
+    "by saturday",
+    "by sunday",
+    "my flight",
+    "flight leaves",
+    "boarding",
+    "birthday",
+    "wedding",
+    "deadline",
+    "in an hour",
+    "in 2 hours",
+    "still waiting",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Phrase(SignalKind),
+    Product,
+    Competitor,
+}
+
+/// A compiled matcher for one set of brands (products and competitors) plus the built-in phrase lists.
+#[derive(Debug, Clone)]
+pub struct SignalMatcher {
+    automaton: AhoCorasick,
+    sources: Vec<(Source, String)>,
+}
+
+impl SignalMatcher {
+    /// Compiles the phrase lists with the products and competitors of `brands`.
+    pub fn new(brands: &[BrandConfig]) -> SignalMatcher {
+        let mut sources: Vec<(Source, String)> = Vec::new();
+        for (kind, list) in [
+            (SignalKind::ChurnThreat, CHURN),
+            (SignalKind::Loyalty, LOYALTY),
+            (SignalKind::TimePressure, TIME_PRESSURE),
+        ] {
+            sources.extend(list.iter().map(|p| (Source::Phrase(kind), p.to_string())));
+        }
+        for b in brands {
+            sources
+                .extend(b.products.iter().filter(|p| p.trim().len() >= 2).map(|p| (Source::Product, p.trim().into())));
+            sources.extend(
+                b.competitors.iter().filter(|p| p.trim().len() >= 2).map(|p| (Source::Competitor, p.trim().into())),
+            );
+        }
+        // Patterns are plain strings far below the automaton's size limits, so building cannot fail.
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(sources.iter().map(|(_, p)| normalize_quotes(p)))
+            .expect("phrase automaton within size limits");
+        SignalMatcher { automaton, sources }
+    }
+
+    /// All signals in a post, deduplicated, in a stable order (by kind, then value).
+    pub fn signals(&self, post: &Post) -> Vec<Signal> {
+        let mut out: Vec<Signal> = Vec::new();
+        let text = normalize_quotes(&post.text);
+        let bytes = text.as_bytes();
+        for m in self.automaton.find_iter(bytes) {
+            let before = m.start().checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(m.end()).copied();
+            let is_word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let (source, phrase) = &self.sources[m.pattern().as_usize()];
+            // Names may take a plural or possessive `s` ("Nordstroms", "Nordstrom's" is already a boundary).
+            let plural = !matches!(source, Source::Phrase(_))
+                && matches!(after, Some(b's'))
+                && !is_word(bytes.get(m.end() + 1).copied());
+            if is_word(before) || (is_word(after) && !plural) {
+                continue;
+            }
+            let kind = match source {
+                Source::Phrase(k) => *k,
+                Source::Product => SignalKind::Product,
+                Source::Competitor => SignalKind::Competitor,
+            };
+            push(&mut out, kind, phrase.clone());
+        }
+        if post.media.iter().any(|m| !matches!(m.kind, earshot_core::MediaKind::Audio)) {
+            push(&mut out, SignalKind::Evidence, format!("{} media", post.media.len()));
+        }
+        if let Some(f) = post.author.followers.filter(|f| *f >= REACH_FOLLOWERS) {
+            push(&mut out, SignalKind::Reach, format!("{f} followers"));
+        }
+        if let Some(r) = post.metrics.reposts.filter(|r| *r >= REACH_REPOSTS) {
+            push(&mut out, SignalKind::Reach, format!("{r} reposts"));
+        }
+        out.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+        out
+    }
+}
+
+fn push(out: &mut Vec<Signal>, kind: SignalKind, value: String) {
+    if !out.iter().any(|s| s.kind == kind && s.value.eq_ignore_ascii_case(&value)) {
+        out.push(Signal { kind, value });
+    }
+}
+
+/// Curly apostrophes are common in posts; match them as straight ones.
+fn normalize_quotes(s: &str) -> String {
+    s.replace(['\u{2019}', '\u{2018}'], "'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use earshot_core::{Author, Media, MediaKind, Platform, PostKind};
+
+    pub(crate) fn post(text: &str) -> Post {
+        Post {
+            platform: Platform::X,
+            native_id: "1".into(),
+            url: None,
+            author: Author { handle: "a".into(), ..Author::default() },
+            text: text.into(),
+            lang: None,
+            published_at: Default::default(),
+            kind: PostKind::Original,
+            reply_to: None,
+            reply_to_author: None,
+            conversation_id: None,
+            references: None,
+            mentions: vec![],
+            hashtags: vec![],
+            links: vec![],
+            media: vec![],
+            metrics: Default::default(),
+            format: "test".into(),
+            raw: String::new(),
+        }
+    }
+
+    fn gilt() -> Vec<BrandConfig> {
+        vec![BrandConfig {
+            name: "Gilt".into(),
+            products: vec!["Jack Rogers sandals".into()],
+            competitors: vec!["Nordstrom".into()],
+            ..BrandConfig::default()
+        }]
+    }
+
+    fn kinds(s: &[Signal]) -> Vec<SignalKind> {
+        s.iter().map(|s| s.kind).collect()
+    }
+
+    #[test]
+    fn the_gilt_story() {
+        let m = SignalMatcher::new(&gilt());
+        let s =
+            m.signals(&post("It’s the last time I will shop with @Gilt. Should've paid the extra $20 at Nordstrom’s"));
+        assert_eq!(kinds(&s), [SignalKind::Competitor, SignalKind::ChurnThreat]);
+        assert_eq!(s[0].value, "Nordstrom");
+        let mut p = post("My Jack Rogers sandals arrived broken, need them before Christmas");
+        p.media.push(Media { kind: MediaKind::Image, url: None, alt: None });
+        p.author.followers = Some(25_000);
+        let s = m.signals(&p);
+        assert_eq!(kinds(&s), [SignalKind::Product, SignalKind::TimePressure, SignalKind::Evidence, SignalKind::Reach]);
+    }
+
+    #[test]
+    fn loyalty_and_word_boundaries() {
+        let m = SignalMatcher::new(&gilt());
+        assert_eq!(kinds(&m.signals(&post("loyal customers to Brooks forever"))), [SignalKind::Loyalty]);
+        assert!(m.signals(&post("todays todayish nordstromian")).is_empty());
+    }
+}
