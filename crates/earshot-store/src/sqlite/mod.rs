@@ -12,8 +12,12 @@ use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::LazyLock;
 
-static MIGRATIONS: LazyLock<Migrations<'static>> =
-    LazyLock::new(|| Migrations::new(vec![M::up(include_str!("migrations/0001_posts.sql"))]));
+static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_posts.sql")),
+        M::up(include_str!("migrations/0002_fts_batch_index.sql")),
+    ])
+});
 
 /// The embedded SQLite store.
 #[derive(Debug)]
@@ -163,6 +167,11 @@ impl Store for SqliteStore {
     fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome> {
         let mut out = BatchOutcome::default();
         let tx = self.conn.transaction().doing("starting a transaction")?;
+        // Rows inserted by this batch get ids above the current maximum (ids are
+        // assigned in increasing order and never reused while rows exist).
+        let max_before: i64 = tx
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM posts", [], |r| r.get(0))
+            .doing("reading the last post id")?;
         {
             let mut insert_post = tx
                 .prepare_cached(
@@ -265,6 +274,14 @@ impl Store for SqliteStore {
                     ])
                     .doing("recording a reject")? as u64;
             }
+        }
+        if out.stored > 0 {
+            tx.prepare_cached(
+                "INSERT INTO posts_fts (rowid, text, author_handle) SELECT id, text, author_handle FROM posts WHERE id > ?1",
+            )
+            .doing("preparing the search index update")?
+            .execute([max_before])
+            .doing("indexing new posts for search")?;
         }
         tx.commit().doing("committing a batch")?;
         Ok(out)

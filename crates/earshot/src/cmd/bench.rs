@@ -59,7 +59,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let input_str = input.to_string_lossy().to_string();
 
     // Stage 1: decode only (read + frame + decode), to split decode from store cost.
-    let head = std::fs::read(&input).map(|b| b[..b.len().min(decode::SNIFF_BYTES)].to_vec())?;
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(&input)?, decode::SNIFF_BYTES as u64),
+        &mut head,
+    )?;
     let decoder = decode::detect(decode::SniffInput { head: &head, file_name: None }, &input_str)?;
     let t = Instant::now();
     let mut decoded = 0u64;
