@@ -101,8 +101,9 @@ pub(crate) fn reject(within: Option<String>, reason: impl Into<String>, bytes: &
 }
 
 /// A JSON string borrowed from the input when it has no escapes. Also accepts
-/// numbers (kept as their decimal text), because some Mastodon-API servers
-/// send ids as numbers.
+/// integers (kept as their decimal text), because X and some Mastodon-API
+/// servers send ids as numbers. Exists because `Option<Cow<str>>` never
+/// borrows with serde derive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
@@ -135,6 +136,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 Ok(Cow::Owned(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                // An id that went through a JavaScript number has lost digits:
+                // treat it as blank so a string twin (`id_str`) is used, never a wrong id.
+                Ok(Cow::Borrowed(""))
             }
         }
         d.deserialize_any(V).map(Text)
@@ -186,8 +192,11 @@ impl<'de> Deserialize<'de> for Count {
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
                 Ok(u64::try_from(v).ok())
             }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(None)
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                // Counts re-exported by JavaScript tools arrive as whole floats.
+                let whole = v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19;
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                Ok(whole.then_some(v as u64))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
                 Ok(None)

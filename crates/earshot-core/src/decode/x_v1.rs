@@ -36,11 +36,10 @@ use super::text;
 use super::{Decoded, Decoder, Framing, Record, SniffInput, json_values};
 use crate::post::{Author, Deletion, Media, MediaKind, Metrics, Platform, Post, PostKind, push_unique};
 use chrono::{DateTime, TimeZone, Utc};
-use serde::de::{self, IgnoredAny, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::fmt;
 
 /// X/Twitter API v1.1 tweet objects (JSON lines or an array).
 #[derive(Debug, Clone, Copy, Default)]
@@ -633,106 +632,7 @@ pub(crate) struct LimitNotice {
 // Small shared helpers (also used by the v2 and archive decoders).
 // ---------------------------------------------------------------------------
 
-/// A JSON string (or integer, for ids sent as numbers), borrowed from the
-/// input unless it contained escapes.
-///
-/// Exists because `Option<Cow<str>>` never borrows with serde derive, and
-/// because X sends some ids and counts as numbers in one product and strings in another.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Str<'a>(pub Cow<'a, str>);
-
-impl Str<'_> {
-    /// The string.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Str<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_string())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_string())))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                // An id that went through a JavaScript number has lost digits:
-                // treat it as absent (empty) so `id_str` is used, not a wrong id.
-                Ok(Str(Cow::Borrowed("")))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// A count that may be sent as a number, a numeric string (archives), or
-/// null; anything else counts as unknown rather than failing the tweet.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Count(pub Option<u64>);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a count")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
-                Ok(Count(Some(v)))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
-                Ok(Count(u64::try_from(v).ok()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
-                // Counts re-exported by JavaScript/Mongo tools arrive as floats.
-                let ok = v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19;
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                Ok(Count(ok.then_some(v as u64)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
-                Ok(Count(v.trim().parse().ok()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Count, E> {
-                Ok(Count(None))
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Count, D::Error> {
-                d.deserialize_any(V)
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Count(None))
-            }
-            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Count(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
+pub(crate) use super::json::{Count, Text as Str};
 
 /// The string, unless absent or blank.
 pub(crate) fn non_empty<'s>(s: Option<&'s Str<'_>>) -> Option<&'s str> {
