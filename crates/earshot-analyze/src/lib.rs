@@ -56,18 +56,20 @@ impl Context {
     }
 }
 
-/// Whether the brand wrote the post; decided by attribution before analysis.
+/// What attribution decided before analysis.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Speaker {
+pub struct Addressing<'a> {
+    /// The brands the post addresses or is written by.
+    pub brands: &'a [&'a str],
     /// True when one of the brand's handles wrote the post.
-    pub brand: bool,
+    pub brand_speaking: bool,
 }
 
 /// Analyzes one post with every analyzer.
-pub fn analyze(post: &Post, speaker: Speaker, ctx: &Context) -> Analysis {
+pub fn analyze(post: &Post, addressing: Addressing<'_>, ctx: &Context) -> Analysis {
     let v = earshot_vader::polarity_scores(&post.text);
     let vader = Vader { compound: v.compound, pos: v.pos, neu: v.neu, neg: v.neg };
-    let signals = ctx.signals.signals(post);
+    let signals = ctx.signals.signals(post, addressing.brands);
     let priority = priority::priority(&PriorityInput {
         complaint_probability: 0.0,
         severity: 0,
@@ -75,7 +77,7 @@ pub fn analyze(post: &Post, speaker: Speaker, ctx: &Context) -> Analysis {
         intent: "",
         signals: &signals,
         followers: post.author.followers,
-        brand_speaking: speaker.brand,
+        brand_speaking: addressing.brand_speaking,
     });
     Analysis { vader, signals, priority, versions: vec!["vader-3.3.2".to_string(), "signals-1".to_string()] }
 }

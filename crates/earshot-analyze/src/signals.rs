@@ -167,8 +167,10 @@ const TIME_PRESSURE: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Phrase(SignalKind),
-    Product,
-    Competitor,
+    /// A product of the brand at this index.
+    Product(usize),
+    /// A competitor of the brand at this index.
+    Competitor(usize),
 }
 
 /// A compiled matcher for one set of brands (products and competitors) plus the built-in phrase lists.
@@ -176,6 +178,7 @@ enum Source {
 pub struct SignalMatcher {
     automaton: AhoCorasick,
     sources: Vec<(Source, String)>,
+    brand_names: Vec<String>,
 }
 
 impl SignalMatcher {
@@ -189,12 +192,12 @@ impl SignalMatcher {
         ] {
             sources.extend(list.iter().map(|p| (Source::Phrase(kind), p.to_string())));
         }
-        for b in brands {
-            sources
-                .extend(b.products.iter().filter(|p| p.trim().len() >= 2).map(|p| (Source::Product, p.trim().into())));
-            sources.extend(
-                b.competitors.iter().filter(|p| p.trim().len() >= 2).map(|p| (Source::Competitor, p.trim().into())),
-            );
+        for (i, b) in brands.iter().enumerate() {
+            let names = |list: &[String]| -> Vec<String> {
+                list.iter().map(|p| p.trim().to_string()).filter(|p| p.len() >= 2).collect()
+            };
+            sources.extend(names(&b.products).into_iter().map(|p| (Source::Product(i), p)));
+            sources.extend(names(&b.competitors).into_iter().map(|p| (Source::Competitor(i), p)));
         }
         // Patterns are plain strings far below the automaton's size limits, so building cannot fail.
         let automaton = AhoCorasickBuilder::new()
@@ -202,11 +205,16 @@ impl SignalMatcher {
             .match_kind(MatchKind::LeftmostLongest)
             .build(sources.iter().map(|(_, p)| normalize_quotes(p)))
             .expect("phrase automaton within size limits");
-        SignalMatcher { automaton, sources }
+        SignalMatcher { automaton, sources, brand_names: brands.iter().map(|b| b.name.clone()).collect() }
     }
 
     /// All signals in a post, deduplicated, in a stable order (by kind, then value).
-    pub fn signals(&self, post: &Post) -> Vec<Signal> {
+    ///
+    /// Products and competitors count only for the brands the post addresses
+    /// (`addressed`, by name): "Nordstrom" is a churn hint in a post to Gilt,
+    /// not in a post to an airline.
+    pub fn signals(&self, post: &Post, addressed: &[&str]) -> Vec<Signal> {
+        let addresses = |i: usize| addressed.iter().any(|a| a.eq_ignore_ascii_case(&self.brand_names[i]));
         let mut out: Vec<Signal> = Vec::new();
         let text = normalize_quotes(&post.text);
         let bytes = text.as_bytes();
@@ -222,10 +230,11 @@ impl SignalMatcher {
             if is_word(before) || (is_word(after) && !plural) {
                 continue;
             }
-            let kind = match source {
-                Source::Phrase(k) => *k,
-                Source::Product => SignalKind::Product,
-                Source::Competitor => SignalKind::Competitor,
+            let kind = match *source {
+                Source::Phrase(k) => k,
+                Source::Product(i) if addresses(i) => SignalKind::Product,
+                Source::Competitor(i) if addresses(i) => SignalKind::Competitor,
+                Source::Product(_) | Source::Competitor(_) => continue,
             };
             push(&mut out, kind, phrase.clone());
         }
@@ -299,21 +308,29 @@ mod tests {
     #[test]
     fn the_gilt_story() {
         let m = SignalMatcher::new(&gilt());
-        let s =
-            m.signals(&post("It’s the last time I will shop with @Gilt. Should've paid the extra $20 at Nordstrom’s"));
+        let s = m.signals(
+            &post("It’s the last time I will shop with @Gilt. Should've paid the extra $20 at Nordstrom’s"),
+            &["Gilt"],
+        );
         assert_eq!(kinds(&s), [SignalKind::Competitor, SignalKind::ChurnThreat]);
         assert_eq!(s[0].value, "Nordstrom");
         let mut p = post("My Jack Rogers sandals arrived broken, need them before Christmas");
         p.media.push(Media { kind: MediaKind::Image, url: None, alt: None });
         p.author.followers = Some(25_000);
-        let s = m.signals(&p);
+        let s = m.signals(&p, &["gilt"]);
         assert_eq!(kinds(&s), [SignalKind::Product, SignalKind::TimePressure, SignalKind::Evidence, SignalKind::Reach]);
+        let s = m.signals(&p, &["Brooks"]);
+        assert_eq!(
+            kinds(&s),
+            [SignalKind::TimePressure, SignalKind::Evidence, SignalKind::Reach],
+            "not Brooks' product"
+        );
     }
 
     #[test]
     fn loyalty_and_word_boundaries() {
         let m = SignalMatcher::new(&gilt());
-        assert_eq!(kinds(&m.signals(&post("loyal customers to Brooks forever"))), [SignalKind::Loyalty]);
-        assert!(m.signals(&post("todays todayish nordstromian")).is_empty());
+        assert_eq!(kinds(&m.signals(&post("loyal customers to Brooks forever"), &[])), [SignalKind::Loyalty]);
+        assert!(m.signals(&post("todays todayish nordstromian"), &["Gilt"]).is_empty());
     }
 }
