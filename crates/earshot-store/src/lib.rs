@@ -71,6 +71,31 @@ pub struct NewPost {
     pub brand_author: Option<String>,
     /// Where it came from (file path, `-` for stdin, a stream name).
     pub source: String,
+    /// What the Understand stage said, when analysis ran.
+    pub analysis: Option<AnalysisRow>,
+}
+
+/// A post's analysis as stored: sortable columns plus the full JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnalysisRow {
+    /// Analyzer and model versions, comma-separated.
+    pub versions: String,
+    /// VADER compound.
+    pub compound: f64,
+    /// Sentiment label.
+    pub sentiment: Option<String>,
+    /// Complaint probability.
+    pub complaint: Option<f64>,
+    /// Complaint severity 0–4.
+    pub severity: Option<i64>,
+    /// Intent label.
+    pub intent: Option<String>,
+    /// Issue type.
+    pub issue: Option<String>,
+    /// Priority 0–100.
+    pub priority: i64,
+    /// The whole analysis as JSON.
+    pub json: String,
 }
 
 /// A record that could not be decoded, kept with where and why.
@@ -146,6 +171,8 @@ pub struct Stats {
     pub deletions: u64,
     /// Posts whose parent post is stored too.
     pub replies_linked: u64,
+    /// Posts with a stored analysis.
+    pub analyzed: u64,
     /// Posts per platform.
     pub by_platform: std::collections::BTreeMap<String, u64>,
     /// Posts per decoder.
@@ -187,6 +214,9 @@ pub struct StoredPost {
     pub brand_author: Option<String>,
     /// When it was deleted on the platform, if a deletion was seen.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The stored analysis, when the post was analyzed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<serde_json::Value>,
 }
 
 /// A stored reject.
@@ -218,4 +248,7 @@ pub trait Store {
     fn post(&self, platform: &str, native_id: &str) -> Result<Option<StoredPost>>;
     /// Newest rejects.
     fn rejects(&self, limit: usize) -> Result<Vec<StoredReject>>;
+    /// Re-analyzes every stored post with `analyze` (with its brand attributions),
+    /// in batches of `batch` posts per transaction; returns how many were analyzed.
+    fn reanalyze(&mut self, batch: usize, analyze: &mut dyn FnMut(&StoredPost) -> AnalysisRow) -> Result<u64>;
 }

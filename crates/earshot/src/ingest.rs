@@ -7,9 +7,10 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
+use earshot_analyze::{Addressing, Analysis};
 use earshot_core::brand::Brands;
 use earshot_core::decode::{self, Decoded, Decoder, SNIFF_BYTES, SniffInput};
-use earshot_store::{Batch, NewPost, NewReject, Store};
+use earshot_store::{AnalysisRow, Batch, NewPost, NewReject, Store};
 use serde::Serialize;
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
@@ -92,6 +93,7 @@ impl<'a> Input<'a> {
 pub struct Ingestor<'s, S: Store> {
     store: &'s mut S,
     brands: Brands,
+    analysis: earshot_analyze::Context,
     batch: Batch,
     batch_size: usize,
     summary: Summary,
@@ -105,6 +107,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
     pub fn new(store: &'s mut S, brands: Brands) -> Self {
         Ingestor {
             store,
+            analysis: earshot_analyze::Context::new(brands.configs()),
             brands,
             batch: Batch::default(),
             batch_size: DEFAULT_BATCH,
@@ -183,7 +186,16 @@ impl<'s, S: Store> Ingestor<'s, S> {
                 Decoded::Post(post) => {
                     let brands = self.brands.attribute(&post);
                     let brand_author = self.brands.speaking_brand(&post).map(str::to_string);
-                    self.batch.posts.push(NewPost { post: *post, brands, brand_author, source: name.clone() });
+                    let names: Vec<&str> = brands.iter().map(|a| a.brand.as_str()).collect();
+                    let addressing = Addressing { brands: &names, brand_speaking: brand_author.is_some() };
+                    let analysis = analysis_row(&earshot_analyze::analyze(&post, addressing, &self.analysis));
+                    self.batch.posts.push(NewPost {
+                        post: *post,
+                        brands,
+                        brand_author,
+                        source: name.clone(),
+                        analysis: Some(analysis),
+                    });
                 }
                 Decoded::Deletion(d) => self.batch.deletions.push((d, name.clone())),
                 Decoded::Skipped { reason } => {
@@ -240,5 +252,21 @@ impl<'s, S: Store> Ingestor<'s, S> {
         self.summary.posts_per_s =
             ((self.summary.stored + self.summary.duplicates) as f64 / elapsed.as_secs_f64()).round();
         Ok(self.summary)
+    }
+}
+
+/// The stored form of an analysis: sortable columns plus the whole JSON.
+pub fn analysis_row(a: &Analysis) -> AnalysisRow {
+    AnalysisRow {
+        versions: a.versions.join(","),
+        compound: a.vader.compound,
+        sentiment: None,
+        complaint: None,
+        severity: None,
+        intent: None,
+        issue: None,
+        priority: i64::from(a.priority.score),
+        // Serializing plain data structs to JSON cannot fail.
+        json: serde_json::to_string(a).unwrap_or_default(),
     }
 }

@@ -33,6 +33,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Measure end-to-end ingest throughput and memory on generated stream data.
     Bench(cmd::bench::Args),
+    /// Run the Understand stage again over every stored post (after a model or config update).
+    Reanalyze(cmd::reanalyze::Args),
 }
 
 /// Exit code for a fatal error.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Formats => cmd::formats::run(),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Reanalyze(args) => cmd::reanalyze::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,8 @@
 //! The embedded SQLite store: one file, WAL mode, versioned migrations.
 
 use crate::{
-    Batch, BatchOutcome, Doing, NewReject, PostQuery, Result, Stats, Store, StoreError, StoredPost, StoredReject,
+    AnalysisRow, Batch, BatchOutcome, Doing, NewReject, PostQuery, Result, Stats, Store, StoreError, StoredPost,
+    StoredReject,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -16,6 +17,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_posts.sql")),
         M::up(include_str!("migrations/0002_fts_batch_index.sql")),
+        M::up(include_str!("migrations/0003_post_analysis.sql")),
     ])
 });
 
@@ -84,7 +86,8 @@ impl SqliteStore {
 const POST_COLUMNS: &str = "p.id, p.platform, p.native_id, p.url, p.author_id, p.author_handle, p.author_name, \
      p.author_followers, p.author_url, p.author_care, p.text, p.lang, p.published_at, p.ingested_at, p.kind, \
      p.reply_to, p.reply_to_author, p.conversation_id, p.refs, p.mentions, p.hashtags, p.links, p.media, \
-     p.metrics, p.brand_author, p.format, p.raw, p.deleted_at";
+     p.metrics, p.brand_author, p.format, p.raw, p.deleted_at, \
+     (SELECT a.analysis FROM post_analysis a WHERE a.post_id = p.id)";
 
 fn parse_json<T: serde::de::DeserializeOwned + Default>(v: Option<String>) -> T {
     v.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
@@ -133,6 +136,7 @@ fn row_to_post(r: &Row<'_>) -> rusqlite::Result<StoredPost> {
         brands: Vec::new(),
         brand_author: r.get(24)?,
         deleted_at: r.get::<_, Option<i64>>(27)?.map(from_ms),
+        analysis: r.get::<_, Option<String>>(28)?.and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 
@@ -228,6 +232,9 @@ impl Store for SqliteStore {
                 }
                 out.stored += 1;
                 let id = tx.last_insert_rowid();
+                if let Some(a) = &np.analysis {
+                    put_analysis(&tx, id, a)?;
+                }
                 for a in &np.brands {
                     insert_brand.execute(params![a.brand, id, a.via.as_str()]).doing("linking a post to a brand")?;
                 }
@@ -333,6 +340,7 @@ impl Store for SqliteStore {
             rejects: count("SELECT COUNT(*) FROM rejects")?,
             brands: count("SELECT COUNT(*) FROM brands")?,
             deletions: count("SELECT COUNT(*) FROM deletions")?,
+            analyzed: count("SELECT COUNT(*) FROM post_analysis")?,
             replies_linked: count(
                 "SELECT COUNT(*) FROM posts c WHERE c.reply_to IS NOT NULL AND EXISTS \
                  (SELECT 1 FROM posts p WHERE p.platform = c.platform AND p.native_id = c.reply_to)",
@@ -390,6 +398,32 @@ impl Store for SqliteStore {
         Ok(posts.pop())
     }
 
+    fn reanalyze(&mut self, batch: usize, analyze: &mut dyn FnMut(&StoredPost) -> AnalysisRow) -> Result<u64> {
+        let mut last = 0i64;
+        let mut done = 0u64;
+        let sql = format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id > ?1 ORDER BY p.id LIMIT ?2");
+        loop {
+            let mut posts: Vec<StoredPost> = self
+                .conn
+                .prepare_cached(&sql)
+                .doing("reading posts to re-analyze")?
+                .query_map(params![last, batch.max(1) as i64], row_to_post)
+                .doing("reading posts to re-analyze")?
+                .collect::<rusqlite::Result<_>>()
+                .doing("reading posts to re-analyze")?;
+            let Some(tail) = posts.last() else { break };
+            last = tail.id;
+            self.fill_brands(&mut posts)?;
+            let tx = self.conn.transaction().doing("starting a transaction")?;
+            for p in &posts {
+                put_analysis(&tx, p.id, &analyze(p))?;
+            }
+            tx.commit().doing("committing re-analysis")?;
+            done += posts.len() as u64;
+        }
+        Ok(done)
+    }
+
     fn rejects(&self, limit: usize) -> Result<Vec<StoredReject>> {
         let mut stmt = self
             .conn
@@ -421,6 +455,28 @@ impl Store for SqliteStore {
             .doing("reading rejects")?;
         rows.collect::<rusqlite::Result<_>>().doing("reading rejects")
     }
+}
+
+fn put_analysis(conn: &Connection, post_id: i64, a: &AnalysisRow) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO post_analysis (post_id, versions, compound, sentiment, complaint, severity, intent, \
+         issue, priority, analysis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )
+    .doing("preparing analysis insert")?
+    .execute(params![
+        post_id,
+        a.versions,
+        a.compound,
+        a.sentiment,
+        a.complaint,
+        a.severity,
+        a.intent,
+        a.issue,
+        a.priority,
+        a.json
+    ])
+    .doing("storing an analysis")?;
+    Ok(())
 }
 
 /// Turns user input into a safe FTS5 query: each word becomes a quoted term

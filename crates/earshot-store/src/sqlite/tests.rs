@@ -1,5 +1,5 @@
 use super::*;
-use crate::{NewPost, NewReject};
+use crate::{AnalysisRow, NewPost, NewReject};
 use earshot_core::Deletion;
 use proptest::prelude::*;
 
@@ -33,6 +33,7 @@ fn post(id: &str, text: &str) -> NewPost {
         brands: vec![Attribution { brand: "Gilt".into(), via: Via::Mention }],
         brand_author: None,
         source: "test.jsonl".into(),
+        analysis: None,
     }
 }
 
@@ -123,7 +124,7 @@ fn reopening_a_file_keeps_data() {
     SqliteStore::open(&path).unwrap().commit(&batch(vec![post("1", "a")]), t(0)).unwrap();
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.stats().unwrap().posts, 1);
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
 }
 
 proptest! {
@@ -144,4 +145,36 @@ proptest! {
         prop_assert_eq!(whole.stats().unwrap().posts, distinct.len() as u64);
         prop_assert_eq!(split.stats().unwrap().posts, distinct.len() as u64);
     }
+}
+
+#[test]
+fn analysis_is_stored_and_reanalyzed() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let row = |priority: i64| AnalysisRow {
+        versions: "v1".into(),
+        compound: -0.5,
+        sentiment: Some("negative".into()),
+        complaint: Some(0.9),
+        severity: Some(3),
+        intent: Some("complaint".into()),
+        issue: Some("defect_or_damage".into()),
+        priority,
+        json: format!("{{\"priority\":{priority}}}"),
+    };
+    let mut p = post("1", "broken");
+    p.analysis = Some(row(70));
+    s.commit(&batch(vec![p, post("2", "fine")]), t(0)).unwrap();
+    assert_eq!(s.stats().unwrap().analyzed, 1);
+    assert_eq!(s.post("x", "1").unwrap().unwrap().analysis.unwrap()["priority"], 70);
+    let mut seen = Vec::new();
+    let n = s
+        .reanalyze(1, &mut |p| {
+            seen.push((p.post.native_id.clone(), p.brands.len()));
+            row(10)
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(seen, vec![("1".to_string(), 1), ("2".to_string(), 1)], "brands are filled for analyzers");
+    assert_eq!(s.stats().unwrap().analyzed, 2);
+    assert_eq!(s.post("x", "2").unwrap().unwrap().analysis.unwrap()["priority"], 10);
 }

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod formats;
 pub mod ingest;
 pub mod posts;
+pub mod reanalyze;
 pub mod rejects;
 pub mod stats;
 
