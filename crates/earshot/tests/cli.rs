@@ -181,4 +181,22 @@ fn demo_is_deterministic_and_tells_the_seed_stories() {
     assert_eq!(st["brands"].as_u64(), Some(3));
     assert!(st["by_brand"]["Gymboree"].as_u64().unwrap() >= 36, "{st}");
     assert_eq!(st["by_platform"]["blog"].as_u64(), Some(6), "two blog posts and four comments: {st}");
+    assert_eq!(st["analyzed"], st["posts"], "every post is analyzed on ingest: {st}");
+
+    // Allie's last tweet names Gilt's competitor and threatens churn; the analysis says so and why.
+    let out = earshot()
+        .args(["posts", "--json", "--brand", "Gilt", "--search", "Nordstrom", "--platform", "x", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let post: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    let kinds: Vec<&str> =
+        post["analysis"]["signals"].as_array().unwrap().iter().map(|s| s["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"competitor") && kinds.contains(&"churn_threat"), "{post}");
+    let factors = post["analysis"]["priority"]["factors"].as_array().unwrap();
+    assert!(factors.iter().any(|f| f["name"] == "churn_threat"), "{post}");
+
+    let out = earshot().args(["reanalyze", "--json", "--db"]).arg(&db).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(last_json(&out.stdout)["analyzed"], st["posts"]);
 }
