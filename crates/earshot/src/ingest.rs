@@ -1,8 +1,10 @@
 //! The ingest pipeline: read → detect format → decode → attribute to brands → batch → store.
 //!
-//! Memory is bounded: records stream through one batch at a time, and each
-//! batch commits in one transaction. A post counts as stored only once its
-//! batch has committed, so killing the process loses at most the open batch,
+//! Two stages on two threads: the caller's thread reads, decodes, attributes
+//! and analyzes; a writer thread commits batches. A bounded queue between them
+//! ([`WRITE_QUEUE`] batches) gives back-pressure, so memory stays flat however
+//! large the input. Each batch commits in one transaction and is counted only
+//! once committed, so killing the process loses at most the queued batches,
 //! and re-running the same command stores exactly what is missing.
 
 use anyhow::{Context, Result};
@@ -18,6 +20,10 @@ use std::time::{Duration, Instant};
 /// Posts per transaction: large enough to amortise commit cost, small enough
 /// that a kill loses little work and memory stays flat.
 pub const DEFAULT_BATCH: usize = 5_000;
+
+/// Batches decoded ahead of the writer. Two keep the writer busy while the
+/// decoder fills the next one; more would only hold memory.
+pub const WRITE_QUEUE: usize = 2;
 
 /// The outcome of an ingest run; `--json` prints it as the last line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -94,22 +100,20 @@ pub struct Ingestor<'s, S: Store> {
     store: &'s mut S,
     brands: Brands,
     analysis: earshot_analyze::Context,
-    batch: Batch,
     batch_size: usize,
     summary: Summary,
     started: Instant,
-    clock: Box<dyn Fn() -> DateTime<Utc> + 's>,
+    clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync + 's>,
     progress: Option<indicatif::ProgressBar>,
 }
 
-impl<'s, S: Store> Ingestor<'s, S> {
+impl<'s, S: Store + Send> Ingestor<'s, S> {
     /// A pipeline writing into `store`, attributing posts to `brands`.
     pub fn new(store: &'s mut S, brands: Brands) -> Self {
         Ingestor {
             store,
             analysis: earshot_analyze::Context::new(brands.configs()),
             brands,
-            batch: Batch::default(),
             batch_size: DEFAULT_BATCH,
             summary: Summary::default(),
             started: Instant::now(),
@@ -125,7 +129,7 @@ impl<'s, S: Store> Ingestor<'s, S> {
     }
 
     /// Uses a fixed or simulated clock for `ingested_at` (tests, the demo).
-    pub fn clock(mut self, clock: impl Fn() -> DateTime<Utc> + 's) -> Self {
+    pub fn clock(mut self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 's) -> Self {
         self.clock = Box::new(clock);
         self
     }
@@ -176,82 +180,93 @@ impl<'s, S: Store> Ingestor<'s, S> {
             }
             None => Box::new(full),
         };
-        let mut failure: Option<anyhow::Error> = None;
-        decode::decode_reader(decoder, full, |item| {
-            if failure.is_some() {
-                return;
-            }
-            self.summary.read += 1;
-            match item.decoded {
-                Decoded::Post(post) => {
-                    let brands = self.brands.attribute(&post);
-                    let brand_author = self.brands.speaking_brand(&post).map(str::to_string);
-                    let names: Vec<&str> = brands.iter().map(|a| a.brand.as_str()).collect();
-                    let addressing = Addressing { brands: &names, brand_speaking: brand_author.is_some() };
-                    let analysis = analysis_row(&earshot_analyze::analyze(&post, addressing, &self.analysis));
-                    self.batch.posts.push(NewPost {
-                        post: *post,
-                        brands,
-                        brand_author,
-                        source: name.clone(),
-                        analysis: Some(analysis),
-                    });
+        let Ingestor { store, brands, analysis, batch_size, summary, clock, .. } = self;
+        let batch_size = *batch_size;
+        let (brands, analysis, clock) = (&*brands, &*analysis, &**clock);
+        let store: &mut S = store;
+        std::thread::scope(|scope| -> Result<()> {
+            let (to_writer, queued) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
+            let writer = scope.spawn(move || -> Result<Summary> {
+                let mut committed = Summary::default();
+                for batch in queued {
+                    let outcome = store.commit(&batch, clock()).context("cannot store a batch of posts")?;
+                    committed.stored += outcome.stored;
+                    committed.duplicates += outcome.duplicates;
+                    committed.deletions += batch.deletions.len() as u64;
+                    committed.rejected += batch.rejects.len() as u64;
                 }
-                Decoded::Deletion(d) => self.batch.deletions.push((d, name.clone())),
-                Decoded::Skipped { reason } => {
-                    tracing::debug!(input = %name, line = item.position.line, %reason, "skipped");
-                    self.summary.skipped += 1;
+                Ok(committed)
+            });
+            let mut batch = Batch::default();
+            let mut writer_gone = false;
+            let read = decode::decode_reader(decoder, full, |item| {
+                if writer_gone {
+                    return;
                 }
-                Decoded::Rejected { within, reason, raw } => {
-                    tracing::debug!(input = %name, line = item.position.line, %reason, "rejected");
-                    self.batch.rejects.push(NewReject {
-                        source: name.clone(),
-                        position: item.position,
-                        within,
-                        format: decoder.name().to_string(),
-                        reason,
-                        raw: raw.or(item.record_raw).unwrap_or_default(),
-                    });
+                summary.read += 1;
+                match item.decoded {
+                    Decoded::Post(post) => {
+                        let attributions = brands.attribute(&post);
+                        let brand_author = brands.speaking_brand(&post).map(str::to_string);
+                        let names: Vec<&str> = attributions.iter().map(|a| a.brand.as_str()).collect();
+                        let addressing = Addressing { brands: &names, brand_speaking: brand_author.is_some() };
+                        let analysis = analysis_row(&earshot_analyze::analyze(&post, addressing, analysis));
+                        batch.posts.push(NewPost {
+                            post: *post,
+                            brands: attributions,
+                            brand_author,
+                            source: name.clone(),
+                            analysis: Some(analysis),
+                        });
+                    }
+                    Decoded::Deletion(d) => batch.deletions.push((d, name.clone())),
+                    Decoded::Skipped { reason } => {
+                        tracing::debug!(input = %name, line = item.position.line, %reason, "skipped");
+                        summary.skipped += 1;
+                    }
+                    Decoded::Rejected { within, reason, raw } => {
+                        tracing::debug!(input = %name, line = item.position.line, %reason, "rejected");
+                        batch.rejects.push(NewReject {
+                            source: name.clone(),
+                            position: item.position,
+                            within,
+                            format: decoder.name().to_string(),
+                            reason,
+                            raw: raw.or(item.record_raw).unwrap_or_default(),
+                        });
+                    }
                 }
+                // A failed send means the writer stopped on an error, reported below.
+                if batch.len() >= batch_size && to_writer.send(std::mem::take(&mut batch)).is_err() {
+                    writer_gone = true;
+                }
+            });
+            if !writer_gone && !batch.is_empty() {
+                let _ = to_writer.send(batch);
             }
-            if self.batch.len() >= self.batch_size
-                && let Err(e) = self.flush()
-            {
-                failure = Some(e);
-            }
+            drop(to_writer);
+            let committed = writer
+                .join()
+                .map_err(|_| anyhow::anyhow!("the store writer thread panicked"))?
+                .with_context(|| format!("while ingesting {name}"))?;
+            summary.stored += committed.stored;
+            summary.duplicates += committed.duplicates;
+            summary.deletions += committed.deletions;
+            summary.rejected += committed.rejected;
+            read.with_context(|| format!("cannot read {name}"))
         })
-        .with_context(|| format!("cannot read {name}"))?;
-        if let Some(e) = failure {
-            return Err(e.context(format!("while ingesting {name}")));
-        }
-        self.flush().with_context(|| format!("while ingesting {name}"))
     }
 
-    /// Commits the open batch.
-    pub fn flush(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let outcome = self.store.commit(&self.batch, (self.clock)()).context("cannot store a batch of posts")?;
-        self.summary.stored += outcome.stored;
-        self.summary.duplicates += outcome.duplicates;
-        self.summary.deletions += self.batch.deletions.len() as u64;
-        self.summary.rejected += self.batch.rejects.len() as u64;
-        self.batch.clear();
-        Ok(())
-    }
-
-    /// Finishes: commits what is left and returns the summary.
-    pub fn finish(mut self) -> Result<Summary> {
-        self.flush()?;
+    /// Finishes and returns the summary (every batch is committed by then).
+    pub fn finish(self) -> Result<Summary> {
         if let Some(pb) = &self.progress {
             pb.finish_and_clear();
         }
         let elapsed = self.started.elapsed().max(Duration::from_micros(1));
-        self.summary.elapsed_s = (elapsed.as_secs_f64() * 1000.0).round() / 1000.0;
-        self.summary.posts_per_s =
-            ((self.summary.stored + self.summary.duplicates) as f64 / elapsed.as_secs_f64()).round();
-        Ok(self.summary)
+        let mut summary = self.summary;
+        summary.elapsed_s = (elapsed.as_secs_f64() * 1000.0).round() / 1000.0;
+        summary.posts_per_s = ((summary.stored + summary.duplicates) as f64 / elapsed.as_secs_f64()).round();
+        Ok(summary)
     }
 }
 
