@@ -7,8 +7,11 @@
 //! Invariant: analysis is a deterministic function of the post, the brand
 //! config and the model versions recorded in [`Analysis::versions`].
 
+pub mod models;
 pub mod priority;
 pub mod signals;
+
+pub use models::Models;
 
 pub use priority::{Factor, Priority, PriorityInput};
 pub use signals::{Signal, SignalKind, SignalMatcher};
@@ -16,6 +19,7 @@ pub use signals::{Signal, SignalKind, SignalMatcher};
 use earshot_core::Post;
 use earshot_core::brand::BrandConfig;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// VADER's four scores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -30,11 +34,40 @@ pub struct Vader {
     pub neg: f64,
 }
 
+/// Sentiment beyond the lexicon (learned from TweetEval).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    /// `negative`, `neutral` or `positive`.
+    pub label: String,
+    /// Probability of each label.
+    pub scores: BTreeMap<String, f32>,
+}
+
+/// Is it a complaint (learned from the complaints corpus).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Probability, 0–1.
+    pub probability: f32,
+    /// `probability >= 0.5`.
+    pub label: bool,
+}
+
 /// Everything the Understand stage says about one post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     /// VADER, exactly as Python vaderSentiment 3.3.2.
     pub vader: Vader,
+    /// Learned sentiment.
+    pub sentiment: Sentiment,
+    /// Complaint probability and label.
+    pub complaint: Complaint,
+    /// 0 = not a complaint; 1 no explicit reproach, 2 disapproval, 3 accusation, 4 blame.
+    pub severity: u8,
+    /// `complaint`, `question`, `request`, `praise`, `feedback` or `other`.
+    pub intent: String,
+    /// What went wrong: `defect_or_damage`, `late_or_missing_delivery`, `cancellation`,
+    /// `refund_or_billing`, `account_or_login`, `out_of_stock`, `rude_or_slow_service` or `other`.
+    pub issue: String,
     /// Signals from the brand's world.
     pub signals: Vec<Signal>,
     /// Explained priority.
@@ -47,13 +80,54 @@ pub struct Analysis {
 #[derive(Debug, Clone)]
 pub struct Context {
     signals: SignalMatcher,
+    models: &'static Models,
 }
 
 impl Context {
-    /// Builds the context for a set of brands.
+    /// Builds the context for a set of brands, with the shipped models.
     pub fn new(brands: &[BrandConfig]) -> Context {
-        Context { signals: SignalMatcher::new(brands) }
+        Context { signals: SignalMatcher::new(brands), models: Models::shipped() }
     }
+
+    /// Uses other models (e.g. re-trained ones); they live for the rest of the process.
+    pub fn with_models(mut self, models: &'static Models) -> Context {
+        self.models = models;
+        self
+    }
+}
+
+fn top(scores: &[(String, f32)]) -> (String, f32) {
+    scores
+        .iter()
+        .fold(None::<&(String, f32)>, |best, s| if best.is_none_or(|b| s.1 > b.1) { Some(s) } else { best })
+        .map(|(l, p)| (l.clone(), *p))
+        .unwrap_or_default()
+}
+
+/// Analyzes a bare text (no post metadata, no brands): what `earshot classify` prints.
+pub fn analyze_text(text: &str, ctx: &Context) -> Analysis {
+    let post = earshot_core::Post {
+        platform: earshot_core::Platform::Other,
+        native_id: String::new(),
+        url: None,
+        author: earshot_core::Author::default(),
+        text: text.to_string(),
+        lang: None,
+        published_at: Default::default(),
+        kind: earshot_core::PostKind::Original,
+        reply_to: None,
+        reply_to_author: None,
+        conversation_id: None,
+        references: None,
+        mentions: vec![],
+        hashtags: vec![],
+        links: vec![],
+        media: vec![],
+        metrics: Default::default(),
+        format: String::new(),
+        raw: String::new(),
+    };
+    analyze(&post, Addressing::default(), ctx)
 }
 
 /// What attribution decided before analysis.
@@ -69,15 +143,32 @@ pub struct Addressing<'a> {
 pub fn analyze(post: &Post, addressing: Addressing<'_>, ctx: &Context) -> Analysis {
     let v = earshot_vader::polarity_scores(&post.text);
     let vader = Vader { compound: v.compound, pos: v.pos, neu: v.neu, neg: v.neg };
+    let scores = ctx.models.scores(&post.text);
+    let probability = scores.tasks[0].iter().find(|(l, _)| l == "complaint").map_or(0.0, |(_, p)| *p);
+    let complaint = Complaint { probability, label: probability >= 0.5 };
+    // Severity levels 1–4 are the severity model's classes, in order; it only speaks for complaints.
+    let severity = if complaint.label {
+        let sev = &scores.tasks[1];
+        let best = (0..sev.len()).max_by(|&a, &b| sev[a].1.total_cmp(&sev[b].1)).unwrap_or(0);
+        u8::try_from(best + 1).unwrap_or(4).min(4)
+    } else {
+        0
+    };
+    let (sentiment_label, _) = top(&scores.tasks[2]);
+    let sentiment = Sentiment { label: sentiment_label, scores: scores.tasks[2].iter().cloned().collect() };
+    let (issue, _) = top(&scores.tasks[3]);
+    let (intent, _) = top(&scores.tasks[4]);
     let signals = ctx.signals.signals(post, addressing.brands);
     let priority = priority::priority(&PriorityInput {
-        complaint_probability: 0.0,
-        severity: 0,
+        complaint_probability: complaint.probability,
+        severity,
         compound: vader.compound,
-        intent: "",
+        intent: &intent,
         signals: &signals,
         followers: post.author.followers,
         brand_speaking: addressing.brand_speaking,
     });
-    Analysis { vader, signals, priority, versions: vec!["vader-3.3.2".to_string(), "signals-1".to_string()] }
+    let mut versions = vec!["vader-3.3.2".to_string(), "signals-1".to_string(), "priority-1".to_string()];
+    versions.extend(ctx.models.versions().iter().cloned());
+    Analysis { vader, sentiment, complaint, severity, intent, issue, signals, priority, versions }
 }

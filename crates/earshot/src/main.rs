@@ -35,6 +35,12 @@ enum Command {
     Bench(cmd::bench::Args),
     /// Run the Understand stage again over every stored post (after a model or config update).
     Reanalyze(cmd::reanalyze::Args),
+    /// Analyze texts from stdin, one per line: sentiment, complaint, severity, intent, issue, signals, priority.
+    Classify(cmd::classify::Args),
+    /// Train the classifiers from the public labeled data (reproduces the shipped models).
+    Train(cmd::train::TrainArgs),
+    /// Measure the classifiers on the public labeled data.
+    Eval(cmd::train::EvalArgs),
 }
 
 /// Exit code for a fatal error.
@@ -58,6 +64,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Reanalyze(args) => cmd::reanalyze::run(args),
+        Command::Classify(args) => cmd::classify::run(args),
+        Command::Train(args) => cmd::train::train(args),
+        Command::Eval(args) => cmd::train::eval(args),
     };
     match result {
         Ok(code) => code,

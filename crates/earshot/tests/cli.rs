@@ -200,3 +200,32 @@ fn demo_is_deterministic_and_tells_the_seed_stories() {
     assert!(out.status.success());
     assert_eq!(last_json(&out.stdout)["analyzed"], st["posts"]);
 }
+
+#[test]
+fn classify_prints_the_contract_fields_per_line() {
+    let input =
+        "@Gilt my sandals arrived broken, last time I shop with you\nthank you so much, love the new tights!\n\n";
+    let out = earshot().args(["classify", "--json"]).write_stdin(input).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3, "one object per input line, blank lines included");
+    for v in &lines {
+        for k in ["compound", "pos", "neu", "neg"] {
+            assert!(v["vader"][k].is_f64(), "{v}");
+        }
+        assert!(["negative", "neutral", "positive"].contains(&v["sentiment"]["label"].as_str().unwrap()));
+        assert!(v["sentiment"]["scores"].is_object());
+        let p = v["complaint"]["probability"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p) && v["complaint"]["label"].is_boolean());
+        assert!(v["severity"].as_u64().unwrap() <= 4);
+        assert!(v["intent"].is_string() && v["issue"].is_string() && v["signals"].is_array());
+        assert!(v["priority"]["score"].as_u64().unwrap() <= 100);
+    }
+    let (angry, happy) = (&lines[0], &lines[1]);
+    assert_eq!(angry["complaint"]["label"], true);
+    assert_eq!(happy["complaint"]["label"], false);
+    assert_eq!(happy["sentiment"]["label"], "positive");
+    assert!(angry["priority"]["score"].as_u64() > happy["priority"]["score"].as_u64());
+    assert!(angry["signals"].as_array().unwrap().iter().any(|s| s["kind"] == "churn_threat"));
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod classify;
 pub mod demo;
 pub mod formats;
 pub mod ingest;
@@ -8,6 +9,7 @@ pub mod posts;
 pub mod reanalyze;
 pub mod rejects;
 pub mod stats;
+pub mod train;
 
 use anyhow::{Context, Result};
 use earshot_store::SqliteStore;

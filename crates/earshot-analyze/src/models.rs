@@ -1,0 +1,134 @@
+//! The learned classifiers (complaint, severity, sentiment, issue, intent),
+//! shipped in the repository's `models/` and embedded in the binary so no
+//! model is ever fetched at run time. `earshot train` reproduces them from
+//! `shared/data`; [`Models::load_dir`] uses re-trained ones instead.
+
+use earshot_classify::{Classifier, ClassifierSet, SetScratch};
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::LazyLock;
+
+/// The tasks, in the order their classifiers sit in the set.
+pub const TASKS: [&str; 5] = ["complaint", "severity", "sentiment", "issue", "intent"];
+
+macro_rules! shipped {
+    ($($task:literal),*) => {
+        [$(($task, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/", $task, ".eclf")) as &[u8])),*]
+    };
+}
+
+static SHIPPED: [(&str, &[u8]); 5] = shipped!("complaint", "severity", "sentiment", "issue", "intent");
+
+/// Why models could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelsError {
+    /// A model file is missing or invalid.
+    #[error("cannot load the {task} model from {path}: {source}\nhint: run `earshot train --out DIR` to build models")]
+    Load {
+        /// The task.
+        task: &'static str,
+        /// Where it was looked for.
+        path: String,
+        /// Why.
+        source: earshot_classify::ModelError,
+    },
+}
+
+/// The five classifiers, fused so features are extracted once per text.
+#[derive(Debug)]
+pub struct Models {
+    set: ClassifierSet,
+    versions: Vec<String>,
+}
+
+/// Class probabilities of one text for every task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    /// `(label, probability)` per task, in [`TASKS`] order.
+    pub tasks: Vec<Vec<(String, f32)>>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<SetScratch> = RefCell::new(SetScratch::default());
+}
+
+/// FNV-1a over a model file, so the stored version changes whenever the weights do.
+fn digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{:08x}", h >> 32)
+}
+
+impl Models {
+    /// The models shipped in the binary (loaded once per process).
+    pub fn shipped() -> &'static Models {
+        static MODELS: LazyLock<Models> = LazyLock::new(|| {
+            let loaded = SHIPPED.iter().map(|(task, bytes)| {
+                // The shipped files are checked by tests; a corrupt one is a build defect.
+                Classifier::load(bytes).unwrap_or_else(|e| panic!("shipped {task} model is invalid: {e}"))
+            });
+            let versions = SHIPPED.iter().map(|(task, bytes)| format!("{task}-{}", digest(bytes))).collect();
+            Models { set: ClassifierSet::new(loaded.collect()), versions }
+        });
+        &MODELS
+    }
+
+    /// Loads `<task>.eclf` files from a directory (e.g. models re-trained on your own data).
+    pub fn load_dir(dir: &Path) -> Result<Models, ModelsError> {
+        let mut classifiers = Vec::new();
+        let mut versions = Vec::new();
+        for task in TASKS {
+            let path = dir.join(format!("{task}.eclf"));
+            let bytes = std::fs::read(&path).map_err(|e| ModelsError::Load {
+                task,
+                path: path.display().to_string(),
+                source: e.into(),
+            })?;
+            let c = Classifier::load(&bytes).map_err(|source| ModelsError::Load {
+                task,
+                path: path.display().to_string(),
+                source,
+            })?;
+            versions.push(format!("{task}-{}", digest(&bytes)));
+            classifiers.push(c);
+        }
+        Ok(Models { set: ClassifierSet::new(classifiers), versions })
+    }
+
+    /// `task-digest` for each model.
+    pub fn versions(&self) -> &[String] {
+        &self.versions
+    }
+
+    /// Every task's class probabilities for `text`.
+    pub fn scores(&self, text: &str) -> Scores {
+        let mut tasks = vec![Vec::new(); TASKS.len()];
+        SCRATCH.with(|s| {
+            self.set.for_each_proba(&mut s.borrow_mut(), text, |i, probs| {
+                let labels = self.set.classifiers()[i].labels();
+                tasks[i] = labels.iter().cloned().zip(probs.iter().copied()).collect();
+            });
+        });
+        Scores { tasks }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_models_load_and_agree_with_common_sense() {
+        let m = Models::shipped();
+        assert_eq!(m.versions().len(), 5);
+        let s = m.scores("@united lost my bag AGAIN, worst airline ever, I want a refund");
+        let complaint = s.tasks[0].iter().find(|(l, _)| l == "complaint").map(|(_, p)| *p).unwrap();
+        assert!(complaint > 0.5, "{s:?}");
+        let s = m.scores("thank you so much, you guys are the best! love it");
+        let complaint = s.tasks[0].iter().find(|(l, _)| l == "complaint").map(|(_, p)| *p).unwrap();
+        assert!(complaint < 0.5, "{s:?}");
+    }
+}
