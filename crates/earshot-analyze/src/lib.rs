@@ -106,27 +106,14 @@ fn top(scores: &[(String, f32)]) -> (String, f32) {
 
 /// Analyzes a bare text (no post metadata, no brands): what `earshot classify` prints.
 pub fn analyze_text(text: &str, ctx: &Context) -> Analysis {
-    let post = earshot_core::Post {
-        platform: earshot_core::Platform::Other,
-        native_id: String::new(),
-        url: None,
-        author: earshot_core::Author::default(),
-        text: text.to_string(),
-        lang: None,
-        published_at: Default::default(),
-        kind: earshot_core::PostKind::Original,
-        reply_to: None,
-        reply_to_author: None,
-        conversation_id: None,
-        references: None,
-        mentions: vec![],
-        hashtags: vec![],
-        links: vec![],
-        media: vec![],
-        metrics: Default::default(),
-        format: String::new(),
-        raw: String::new(),
-    };
+    let post = earshot_core::Post::new(
+        earshot_core::Platform::Other,
+        "",
+        earshot_core::Author::default(),
+        text,
+        Default::default(),
+        "text",
+    );
     analyze(&post, Addressing::default(), ctx)
 }
 

@@ -266,30 +266,11 @@ fn normalize_quotes(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use earshot_core::{Author, Media, MediaKind, Platform, PostKind};
+    use earshot_core::{Author, Media, MediaKind, Platform};
 
     pub(crate) fn post(text: &str) -> Post {
-        Post {
-            platform: Platform::X,
-            native_id: "1".into(),
-            url: None,
-            author: Author { handle: "a".into(), ..Author::default() },
-            text: text.into(),
-            lang: None,
-            published_at: Default::default(),
-            kind: PostKind::Original,
-            reply_to: None,
-            reply_to_author: None,
-            conversation_id: None,
-            references: None,
-            mentions: vec![],
-            hashtags: vec![],
-            links: vec![],
-            media: vec![],
-            metrics: Default::default(),
-            format: "test".into(),
-            raw: String::new(),
-        }
+        let author = Author { handle: "a".into(), ..Author::default() };
+        Post::new(Platform::X, "1", author, text, Default::default(), "test")
     }
 
     fn gilt() -> Vec<BrandConfig> {

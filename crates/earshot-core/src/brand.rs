@@ -267,31 +267,14 @@ impl Brands {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::post::{Author, PostKind};
+    use crate::post::Author;
     use chrono::TimeZone;
 
     fn post(platform: Platform, author: &str, text: &str, mentions: &[&str]) -> Post {
-        Post {
-            platform,
-            native_id: "1".into(),
-            url: None,
-            author: Author { handle: author.into(), ..Author::default() },
-            text: text.into(),
-            lang: None,
-            published_at: chrono::Utc.timestamp_opt(0, 0).unwrap(),
-            kind: PostKind::Original,
-            reply_to: None,
-            reply_to_author: None,
-            conversation_id: None,
-            references: None,
-            mentions: mentions.iter().map(|s| s.to_string()).collect(),
-            hashtags: vec![],
-            links: vec![],
-            media: vec![],
-            metrics: Default::default(),
-            format: "test".into(),
-            raw: String::new(),
-        }
+        let author = Author { handle: author.into(), ..Author::default() };
+        let mut p = Post::new(platform, "1", author, text, chrono::Utc.timestamp_opt(0, 0).unwrap(), "test");
+        p.mentions = mentions.iter().map(|s| s.to_string()).collect();
+        p
     }
 
     fn brands() -> Brands {

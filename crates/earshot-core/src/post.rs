@@ -220,6 +220,40 @@ pub struct Post {
     pub raw: String,
 }
 
+impl Post {
+    /// A post with the required fields set and every optional one empty; decoders fill in the rest.
+    pub fn new(
+        platform: Platform,
+        native_id: impl Into<String>,
+        author: Author,
+        text: impl Into<String>,
+        published_at: DateTime<Utc>,
+        format: impl Into<String>,
+    ) -> Post {
+        Post {
+            platform,
+            native_id: native_id.into(),
+            url: None,
+            author,
+            text: text.into(),
+            lang: None,
+            published_at,
+            kind: PostKind::Original,
+            reply_to: None,
+            reply_to_author: None,
+            conversation_id: None,
+            references: None,
+            mentions: Vec::new(),
+            hashtags: Vec::new(),
+            links: Vec::new(),
+            media: Vec::new(),
+            metrics: Metrics::default(),
+            format: format.into(),
+            raw: String::new(),
+        }
+    }
+}
+
 /// A deletion notice (Bluesky `delete` commits, X compliance events, Mastodon `delete` events).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deletion {

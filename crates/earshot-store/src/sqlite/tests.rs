@@ -10,25 +10,17 @@ fn t(secs: i64) -> DateTime<Utc> {
 fn post(id: &str, text: &str) -> NewPost {
     NewPost {
         post: Post {
-            platform: Platform::X,
-            native_id: id.into(),
-            url: None,
-            author: Author { handle: "alice".into(), ..Author::default() },
-            text: text.into(),
             lang: Some("en".into()),
-            published_at: t(id.len() as i64),
-            kind: PostKind::Original,
-            reply_to: None,
-            reply_to_author: None,
-            conversation_id: None,
-            references: None,
             mentions: vec!["gilt".into()],
-            hashtags: vec![],
-            links: vec![],
-            media: vec![],
-            metrics: Metrics::default(),
-            format: "test".into(),
             raw: format!("{{\"id\":\"{id}\"}}"),
+            ..Post::new(
+                Platform::X,
+                id,
+                Author { handle: "alice".into(), ..Author::default() },
+                text,
+                t(id.len() as i64),
+                "test",
+            )
         },
         brands: vec![Attribution { brand: "Gilt".into(), via: Via::Mention }],
         brand_author: None,
