@@ -34,7 +34,7 @@
 
 use super::json::{Count, Lenient, Text, json_items, nonblank, reject};
 use super::{Decoded, Decoder, Framing, Record, SniffInput, text};
-use crate::post::{Author, Deletion, Media, MediaKind, Metrics, Platform, Post, PostKind, push_unique};
+use crate::post::{Author, Deletion, Media, MediaKind, Platform, Post, PostKind, push_unique};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -381,18 +381,7 @@ fn build_post(
         .ok_or_else(|| format!("{POST} createdAt {created:?} is not a valid date and the event has no time_us"))?;
 
     let mut post = Post {
-        platform: Platform::Bluesky,
-        native_id: uri,
         url: Some(format!("https://bsky.app/profile/{did}/post/{rkey}")),
-        author: Author {
-            id: Some(did.to_string()),
-            handle: did.to_string(),
-            display_name: None,
-            followers: None,
-            url: Some(format!("https://bsky.app/profile/{did}")),
-            care_account: None,
-        },
-        text: text.as_str().to_string(),
         lang: record
             .langs
             .0
@@ -400,19 +389,22 @@ fn build_post(
             .flatten()
             .find_map(|l| Some(l.as_str().trim()).filter(|l| !l.is_empty()))
             .map(str::to_string),
-        published_at,
-        kind: PostKind::Original,
-        reply_to: None,
-        reply_to_author: None,
-        conversation_id: None,
-        references: None,
-        mentions: Vec::new(),
-        hashtags: Vec::new(),
-        links: Vec::new(),
-        media: Vec::new(),
-        metrics: Metrics::default(),
-        format: NAME.to_string(),
         raw: raw.to_string(),
+        ..Post::new(
+            Platform::Bluesky,
+            uri,
+            Author {
+                id: Some(did.to_string()),
+                handle: did.to_string(),
+                display_name: None,
+                followers: None,
+                url: Some(format!("https://bsky.app/profile/{did}")),
+                care_account: None,
+            },
+            text.as_str().to_string(),
+            published_at,
+            NAME.to_string(),
+        )
     };
 
     facets(record, &mut post);

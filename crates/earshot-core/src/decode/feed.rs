@@ -853,25 +853,18 @@ fn build(it: Item, feed: &FeedInfo, doc: &str) -> Result<Post, String> {
         a
     };
     Ok(Post {
-        platform: Platform::Blog,
-        native_id,
         url,
-        author,
-        text,
         lang: it.lang.clone().or_else(|| feed.lang.clone()),
-        published_at,
         kind: if reply_to.is_some() { PostKind::Reply } else { PostKind::Original },
         reply_to,
-        reply_to_author: None,
         conversation_id,
-        references: None,
         mentions: found.mentions,
         hashtags: found.hashtags,
         links,
         media,
         metrics: Metrics { replies: it.replies, ..Metrics::default() },
-        format: "feed".to_string(),
         raw: doc.get(it.start..it.end).unwrap_or_default().to_string(),
+        ..Post::new(Platform::Blog, native_id, author, text, published_at, "feed".to_string())
     })
 }
 

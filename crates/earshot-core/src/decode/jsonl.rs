@@ -22,7 +22,7 @@
 //! file twice keeps one copy: [`derived_id`].
 
 use super::{Decoded, Decoder, Framing, Record, SniffInput, json_values, text};
-use crate::post::{Author, Media, MediaKind, Metrics, Platform, Post, PostKind, normalize_handle, push_unique};
+use crate::post::{Author, Media, MediaKind, Platform, Post, PostKind, normalize_handle, push_unique};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -259,25 +259,18 @@ fn decode_object(raw: &RawValue) -> Result<Post, String> {
         text::Entities::default()
     };
     Ok(Post {
-        platform,
-        native_id,
         url: opt_str(&obj, "url")?,
-        author,
         lang: opt_str(&obj, "lang")?,
-        published_at,
         kind: if reply_to.is_some() { PostKind::Reply } else { PostKind::Original },
         reply_to,
         reply_to_author: opt_str(&obj, "reply_to_author")?.map(|h| h.trim_start_matches('@').to_string()),
         conversation_id: opt_id(&obj, "conversation_id")?,
-        references: None,
         mentions: mentions.unwrap_or(found.mentions),
         hashtags: hashtags.unwrap_or(found.hashtags),
         links: links.unwrap_or(found.links),
         media: media(&obj)?,
-        metrics: Metrics::default(),
-        format: "jsonl".to_string(),
         raw: raw.get().to_string(),
-        text,
+        ..Post::new(platform, native_id, author, text, published_at, "jsonl".to_string())
     })
 }
 

@@ -432,37 +432,30 @@ fn build_post(
     // A boost has no content of its own: its text and entities are the boosted status's.
     let body = reblog.unwrap_or(status);
     let mut post = Post {
-        platform: Platform::Mastodon,
-        native_id,
         url: nonblank(&status.url).map(str::to_string),
-        author: Author {
-            id: nonblank(&account.id).map(str::to_string),
-            handle,
-            display_name: nonblank(&account.display_name).map(str::to_string),
-            followers: account.followers_count.0,
-            url: nonblank(&account.url).map(str::to_string),
-            care_account: None,
-        },
-        text: status_text(body),
         lang: nonblank(&body.language).map(str::to_string),
-        published_at,
-        kind: PostKind::Original,
-        reply_to: None,
-        reply_to_author: None,
-        conversation_id: None,
-        references: None,
-        mentions: Vec::new(),
-        hashtags: Vec::new(),
-        links: Vec::new(),
-        media: Vec::new(),
         metrics: Metrics {
             likes: status.favourites_count.0,
             reposts: status.reblogs_count.0,
             replies: status.replies_count.0,
             quotes: None,
         },
-        format: NAME.to_string(),
         raw: raw.to_string(),
+        ..Post::new(
+            Platform::Mastodon,
+            native_id,
+            Author {
+                id: nonblank(&account.id).map(str::to_string),
+                handle,
+                display_name: nonblank(&account.display_name).map(str::to_string),
+                followers: account.followers_count.0,
+                url: nonblank(&account.url).map(str::to_string),
+                care_account: None,
+            },
+            status_text(body),
+            published_at,
+            NAME.to_string(),
+        )
     };
     for m in body.mentions.iter().flatten() {
         if let Some(h) = mention_handle(m) {

@@ -25,7 +25,7 @@
 //! `&gt;`); it is unescaped once, which is exact because Twitter escapes every `&`.
 
 use super::{Decoded, Decoder, Framing, Record, SniffInput, text};
-use crate::post::{Author, Metrics, Platform, Post, PostKind};
+use crate::post::{Author, Platform, Post, PostKind};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use std::borrow::Cow;
 
@@ -144,25 +144,21 @@ fn decode_row(headers: &csv::ByteRecord, row: &csv::ByteRecord) -> Result<Post, 
     write_csv_line(row, &mut raw);
     let raw = String::from_utf8(raw).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     Ok(Post {
-        platform: Platform::X,
-        native_id: id.to_string(),
         url: Some(format!("https://x.com/i/web/status/{id}")),
-        author: Author { handle: handle.to_string(), care_account: Some(care_account), ..Author::default() },
-        text: body.into_owned(),
-        lang: None,
-        published_at,
         kind: if reply_to.is_some() { PostKind::Reply } else { PostKind::Original },
         reply_to,
-        reply_to_author: None,
-        conversation_id: None,
-        references: None,
         mentions: entities.mentions,
         hashtags: entities.hashtags,
         links: entities.links,
-        media: Vec::new(),
-        metrics: Metrics::default(),
-        format: "twcs".to_string(),
         raw,
+        ..Post::new(
+            Platform::X,
+            id.to_string(),
+            Author { handle: handle.to_string(), care_account: Some(care_account), ..Author::default() },
+            body.into_owned(),
+            published_at,
+            "twcs".to_string(),
+        )
     })
 }
 

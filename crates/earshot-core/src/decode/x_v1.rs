@@ -238,30 +238,16 @@ pub(crate) fn build_post(
         t.full_text().ok_or_else(|| format!("tweet {id} has no `full_text`, `extended_tweet.full_text` or `text`"))?;
 
     let mut post = Post {
-        platform: Platform::X,
-        native_id: id.to_string(),
         url: Some(status_url(url_handle, id)),
-        author,
-        text: String::new(),
         lang: t.lang.as_ref().map(|l| l.as_str().to_string()).filter(|l| !l.is_empty()),
-        published_at,
-        kind: PostKind::Original,
-        reply_to: None,
-        reply_to_author: None,
-        conversation_id: None,
-        references: None,
-        mentions: Vec::new(),
-        hashtags: Vec::new(),
-        links: Vec::new(),
-        media: Vec::new(),
         metrics: Metrics {
             likes: t.favorite_count.0,
             reposts: t.retweet_count.0,
             replies: t.reply_count.0,
             quotes: t.quote_count.0,
         },
-        format: format.to_string(),
         raw,
+        ..Post::new(Platform::X, id.to_string(), author, String::new(), published_at, format.to_string())
     };
 
     // A retweet's own text is truncated; rebuild it from the retweeted status.

@@ -367,35 +367,32 @@ impl Ctx<'_, '_> {
             .map(|u| inc.user(u).and_then(|(_, user)| non_empty(user.username.as_ref())).unwrap_or(u).to_string());
 
         let mut post = Post {
-            platform: Platform::X,
-            native_id: id.to_string(),
             url: Some(status_url(username, id)),
-            author: Author {
-                id: Some(author_id.to_string()),
-                handle: username.unwrap_or(author_id).to_string(),
-                display_name: user.and_then(|u| non_empty(u.name.as_ref())).map(str::to_string),
-                followers: user.and_then(|u| u.public_metrics.as_ref()).and_then(|m| m.followers_count.0),
-                url: Some(match username {
-                    Some(h) => format!("https://x.com/{h}"),
-                    None => format!("https://x.com/i/user/{author_id}"),
-                }),
-                care_account: None,
-            },
-            text: String::new(),
             lang: non_empty(t.lang.as_ref()).map(str::to_string),
-            published_at,
             kind,
             reply_to: reply_to.map(str::to_string),
             reply_to_author,
             conversation_id: non_empty(t.conversation_id.as_ref()).map(str::to_string),
             references: retweeted.or(quoted).map(str::to_string),
-            mentions: Vec::new(),
-            hashtags: Vec::new(),
-            links: Vec::new(),
-            media: Vec::new(),
             metrics: t.public_metrics.as_ref().map(TweetMetrics::to_metrics).unwrap_or_default(),
-            format: NAME.to_string(),
-            raw: String::new(),
+            ..Post::new(
+                Platform::X,
+                id.to_string(),
+                Author {
+                    id: Some(author_id.to_string()),
+                    handle: username.unwrap_or(author_id).to_string(),
+                    display_name: user.and_then(|u| non_empty(u.name.as_ref())).map(str::to_string),
+                    followers: user.and_then(|u| u.public_metrics.as_ref()).and_then(|m| m.followers_count.0),
+                    url: Some(match username {
+                        Some(h) => format!("https://x.com/{h}"),
+                        None => format!("https://x.com/i/user/{author_id}"),
+                    }),
+                    care_account: None,
+                },
+                String::new(),
+                published_at,
+                NAME.to_string(),
+            )
         };
 
         // A retweet's own text is truncated; use the original's when it is included.
