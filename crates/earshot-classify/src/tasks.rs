@@ -583,6 +583,21 @@ pub struct TaskReport {
 }
 
 impl TaskReport {
+    /// A report of `task` under its primary metric, before the model's size is known.
+    fn new(task: Task, metrics: BTreeMap<String, f64>, confusion: Confusion, notes: &str) -> TaskReport {
+        let (primary, floor) = task.primary_metric();
+        TaskReport {
+            task: task.name().into(),
+            metrics,
+            confusion: Some(confusion),
+            labels: labels_of(task),
+            primary: primary.into(),
+            floor,
+            model_bytes: 0,
+            notes: notes.into(),
+        }
+    }
+
     /// Value of the primary metric.
     #[must_use]
     pub fn primary_value(&self) -> f64 {
@@ -686,22 +701,12 @@ fn cv_report(task: Task, spec: &Spec, data: &Dataset, k: usize, seed: u64, notes
     let x = Matrix::from_texts(&mut f, &data.texts);
     let n = task.labels().len();
     let cv = cross_validate(&x, &data.y, n, &spec.train, k, seed);
-    let (primary, floor) = task.primary_metric();
     let mut metrics = BTreeMap::new();
     metrics.insert(format!("cv{k}_macro_f1"), cv.mean_macro_f1());
     metrics.insert(format!("cv{k}_pooled_macro_f1"), cv.confusion.macro_f1());
     metrics.insert(format!("cv{k}_accuracy"), cv.confusion.accuracy());
     metrics.insert(format!("cv{k}_macro_recall"), cv.mean_macro_recall());
-    TaskReport {
-        task: task.name().into(),
-        metrics,
-        confusion: Some(cv.confusion),
-        labels: labels_of(task),
-        primary: primary.into(),
-        floor,
-        model_bytes: 0,
-        notes: notes.into(),
-    }
+    TaskReport::new(task, metrics, cv.confusion, notes)
 }
 
 /// Seed of every split (CV folds, hold-outs).
@@ -759,17 +764,7 @@ pub fn evaluate_task(
             metrics.insert("val_accuracy".into(), c.accuracy());
             // SemEval-2017's secondary metric: F1 averaged over positive and negative only.
             metrics.insert("val_f1_pn".into(), (c.f1(0) + c.f1(2)) / 2.0);
-            let (primary, floor) = task.primary_metric();
-            Ok(TaskReport {
-                task: task.name().into(),
-                metrics,
-                confusion: Some(c),
-                labels: labels_of(task),
-                primary: primary.into(),
-                floor,
-                model_bytes: 0,
-                notes: "trained on TweetEval train (45,659), evaluated on val (2,000)".into(),
-            })
+            Ok(TaskReport::new(task, metrics, c, "trained on TweetEval train (45,659), evaluated on val (2,000)"))
         }
         Task::Issue => issue_eval(task, data_dir, spec),
         Task::Intent => intent_eval(data_dir, spec),
@@ -799,17 +794,12 @@ fn issue_eval(task: Task, data_dir: &Path, spec: &Spec) -> Result<TaskReport, Ta
     metrics.insert("holdout_macro_f1".into(), macro_f1);
     metrics.insert("holdout_accuracy".into(), c.accuracy());
     metrics.insert("holdout_n".into(), te.len() as f64);
-    let (primary, floor) = task.primary_metric();
-    Ok(TaskReport {
-        task: task.name().into(),
+    Ok(TaskReport::new(
+        task,
         metrics,
-        confusion: Some(c),
-        labels: labels_of(task),
-        primary: primary.into(),
-        floor,
-        model_bytes: 0,
-        notes: "trained on 80% of airline negatives + 600 TWCS topic tweets; macro F1 on the other 20% of airline negatives (stratified, seed 42), over the 6 classes present".into(),
-    })
+        c,
+        "trained on 80% of airline negatives + 600 TWCS topic tweets; macro F1 on the other 20% of airline negatives (stratified, seed 42), over the 6 classes present",
+    ))
 }
 
 /// The full intent training set (for the shipped model): the teacher is the complaint model trained on all complaint
@@ -909,17 +899,12 @@ fn intent_eval(data_dir: &Path, spec: &Spec) -> Result<TaskReport, TaskError> {
     }
     metrics.insert("airline_positive_to_praise".into(), pos_praise as f64 / pos.max(1) as f64);
     metrics.insert("airline_negative_to_complaint".into(), neg_comp as f64 / neg.max(1) as f64);
-    let (primary, floor) = task.primary_metric();
-    Ok(TaskReport {
-        task: task.name().into(),
+    Ok(TaskReport::new(
+        task,
         metrics,
-        confusion: Some(c),
-        labels: labels_of(task),
-        primary: primary.into(),
-        floor,
-        model_bytes: 0,
-        notes: "weak labels (rules + hand labels + complaint-model teacher); 20% hold-out; agreement with weak labels, plus gold complaint F1 on held-out complaints rows".into(),
-    })
+        c,
+        "weak labels (rules + hand labels + complaint-model teacher); 20% hold-out; agreement with weak labels, plus gold complaint F1 on held-out complaints rows",
+    ))
 }
 
 /// Train the shipped model of `task` on all of its training data.
