@@ -18,6 +18,8 @@ pub mod json;
 pub mod jsonl;
 pub mod mastodon;
 pub mod read;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 pub mod twcs_csv;
 pub mod x_archive;

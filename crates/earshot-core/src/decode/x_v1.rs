@@ -748,6 +748,7 @@ pub(crate) fn reject_at(label: Option<&str>, reason: impl Into<String>) -> Decod
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{tweet_text, x_escape};
     use super::*;
     use crate::decode::decode_all;
     use proptest::prelude::*;
@@ -905,15 +906,6 @@ mod tests {
         assert_eq!(s("{\"text\":\"a\",\"author\":\"b\",\"created_at\":\"2020-01-01\"}"), 0);
     }
 
-    fn text_strategy() -> impl Strategy<Value = String> {
-        // Unicode, emoji, and the characters X escapes.
-        proptest::string::string_regex("[a-zA-Z0-9 .,!?&<>#@é漢😀👍🏽\\n\"\\\\]{1,80}").expect("valid regex")
-    }
-
-    fn escape(s: &str) -> String {
-        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-    }
-
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -933,7 +925,7 @@ mod tests {
         #[test]
         fn generated_tweets_round_trip(
             id in 1u64..u64::MAX,
-            text in text_strategy(),
+            text in tweet_text(),
             secs in 1_200_000_000i64..2_000_000_000,
             handle in "[A-Za-z0-9_]{1,15}",
             likes in 0u64..1_000_000,
@@ -942,7 +934,7 @@ mod tests {
             let t = json!({
                 "id_str": id.to_string(),
                 "created_at": date.format("%a %b %d %H:%M:%S +0000 %Y").to_string(),
-                "full_text": escape(&text),
+                "full_text": x_escape(&text),
                 "user": {"id_str": "42", "screen_name": handle, "name": "N"},
                 "favorite_count": likes,
             });

@@ -735,6 +735,7 @@ struct MediaVariant<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{tweet_text, x_escape};
     use super::*;
     use crate::decode::decode_all;
     use chrono::{TimeZone, Utc};
@@ -916,14 +917,6 @@ mod tests {
         assert_eq!(s("tweet_id,author_id,inbound,created_at,text"), 0);
     }
 
-    fn text_strategy() -> impl Strategy<Value = String> {
-        proptest::string::string_regex("[a-zA-Z0-9 .,!?&<>#@é漢😀👍🏽\\n\"\\\\]{1,80}").expect("valid regex")
-    }
-
-    fn escape(s: &str) -> String {
-        s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-    }
-
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
@@ -947,14 +940,14 @@ mod tests {
         fn generated_tweets_round_trip(
             id in 1u64..u64::MAX,
             author in 1u64..u64::MAX,
-            text in text_strategy(),
+            text in tweet_text(),
             millis in 1_200_000_000_000i64..2_000_000_000_000,
             username in proptest::option::of("[A-Za-z0-9_]{1,15}"),
             likes in 0u64..1_000_000,
             pretty in any::<bool>(),
         ) {
             let date = Utc.timestamp_millis_opt(millis).single().expect("in range");
-            let mut t = tweet(&id.to_string(), &author.to_string(), &escape(&text));
+            let mut t = tweet(&id.to_string(), &author.to_string(), &x_escape(&text));
             t["created_at"] = json!(date.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
             t["public_metrics"]["like_count"] = json!(likes);
             let users: Vec<Value> = username.iter().map(|u| user(&author.to_string(), u)).collect();
