@@ -76,3 +76,30 @@ fn golden_fixtures_decode_as_pinned() {
         }
     }
 }
+
+/// Regression: a JSON Lines file whose first line is truncated is read as one
+/// document (the framer cannot tell it is line-framed); every later line must
+/// still decode instead of being lost behind the first syntax error.
+#[test]
+fn a_broken_first_line_does_not_lose_the_rest() {
+    let input = concat!(
+        "{\"text\": \"cut off\n",
+        r#"{"id":"1","text":"my sandal broke","author":"kay","created_at":"2012-01-05T14:02:00Z"}"#,
+        "\n",
+        r#"{"id":"2","text":"still waiting","author":"kay","created_at":"2012-01-05T15:02:00Z"}"#,
+        "\n"
+    );
+    let items = decode::decode_all(decode::by_name("jsonl").unwrap(), input.as_bytes());
+    let posts = items.iter().filter(|d| matches!(d, Decoded::Post(_))).count();
+    let rejects = items.iter().filter(|d| matches!(d, Decoded::Rejected { .. })).count();
+    assert_eq!((posts, rejects), (2, 1), "jsonl: {items:?}");
+    let x_line = |id: &str| {
+        format!(
+            r#"{{"data":{{"id":"{id}","text":"hi @gilt","author_id":"9","created_at":"2012-01-05T14:02:00.000Z","edit_history_tweet_ids":["{id}"]}}}}"#
+        )
+    };
+    let input = format!("{{\"data\": {{\"id\n{}\n{}\n", x_line("1"), x_line("2"));
+    let items = decode::decode_all(decode::by_name("x-v2").unwrap(), input.as_bytes());
+    let posts = items.iter().filter(|d| matches!(d, Decoded::Post(_))).count();
+    assert_eq!(posts, 2, "x-v2: {items:?}");
+}

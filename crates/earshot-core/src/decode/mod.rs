@@ -213,35 +213,10 @@ pub fn decode_all(decoder: &dyn Decoder, input: &[u8]) -> Vec<Decoded> {
 /// document (a pretty-printed object, an array, concatenated objects).
 ///
 /// Each value comes with a label saying where it sits (`None` for a line,
-/// `value N` in a multi-value document). A syntax error ends the document
-/// (JSON cannot be resynchronised) and is returned as the last entry.
+/// `value N` in a multi-value document). A syntax error inside a document is
+/// returned as one entry and reading resumes at the next line that starts a
+/// value (see [`json::json_items`], which this wraps for decoders that do not
+/// need the offending bytes).
 pub fn json_values(record: Record<'_>) -> Vec<(Option<String>, Result<&serde_json::value::RawValue, String>)> {
-    match record {
-        Record::Line(bytes) => vec![(
-            None,
-            serde_json::from_slice::<&serde_json::value::RawValue>(bytes).map_err(|e| format!("invalid JSON: {e}")),
-        )],
-        Record::Document(bytes) => {
-            let mut out = Vec::new();
-            let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<&serde_json::value::RawValue>();
-            let mut n = 0usize;
-            loop {
-                let offset = stream.byte_offset();
-                match stream.next() {
-                    None => break,
-                    Some(Ok(v)) => out.push((Some(format!("value {n}")), Ok(v))),
-                    Some(Err(e)) => {
-                        out.push((Some(format!("byte {offset}")), Err(format!("invalid JSON: {e}"))));
-                        break;
-                    }
-                }
-                n += 1;
-            }
-            if out.len() == 1 {
-                out[0].0 = None;
-            }
-            out
-        }
-        Record::Csv { .. } => vec![(None, Err("expected JSON, got a CSV row".to_string()))],
-    }
+    json::json_items(record).into_iter().map(|item| (item.within, item.value.map_err(|(reason, _)| reason))).collect()
 }
