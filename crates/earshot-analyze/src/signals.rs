@@ -203,7 +203,7 @@ impl SignalMatcher {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .build(sources.iter().map(|(_, p)| normalize_quotes(p)))
+            .build(sources.iter().map(|(_, p)| normalize_quotes(p).into_owned()))
             .expect("phrase automaton within size limits");
         SignalMatcher { automaton, sources, brand_names: brands.iter().map(|b| b.name.clone()).collect() }
     }
@@ -258,9 +258,14 @@ fn push(out: &mut Vec<Signal>, kind: SignalKind, value: String) {
     }
 }
 
-/// Curly apostrophes are common in posts; match them as straight ones.
-fn normalize_quotes(s: &str) -> String {
-    s.replace(['\u{2019}', '\u{2018}'], "'")
+/// Curly apostrophes are common in posts; match them as straight ones
+/// (copying the text only when it has any).
+fn normalize_quotes(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\u{2019}', '\u{2018}']) {
+        std::borrow::Cow::Owned(s.replace(['\u{2019}', '\u{2018}'], "'"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 #[cfg(test)]

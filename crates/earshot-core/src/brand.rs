@@ -149,8 +149,9 @@ pub struct Attribution {
 #[derive(Debug, Clone)]
 pub struct Brands {
     configs: Vec<BrandConfig>,
-    /// (platform or None for all, handle) -> brand index
-    handles: HashMap<(Option<Platform>, String), usize>,
+    /// handle -> (platform or None for all, brand index), first configured wins per platform.
+    /// Keyed by the handle alone so a lookup borrows it instead of building a tuple key.
+    handles: HashMap<String, Vec<(Option<Platform>, usize)>>,
     keywords: Option<AhoCorasick>,
     keyword_brand: Vec<usize>,
 }
@@ -158,13 +159,17 @@ pub struct Brands {
 impl Brands {
     /// Compiles matchers for the given brands.
     pub fn new(configs: Vec<BrandConfig>) -> Brands {
-        let mut handles = HashMap::new();
+        let mut handles: HashMap<String, Vec<(Option<Platform>, usize)>> = HashMap::new();
         let mut patterns = Vec::new();
         let mut keyword_brand = Vec::new();
         for (i, b) in configs.iter().enumerate() {
             for h in &b.handles {
                 if let Ok(key) = parse_handle(h) {
-                    handles.entry(key).or_insert(i);
+                    let (platform, handle) = key;
+                    let entries = handles.entry(handle).or_default();
+                    if !entries.iter().any(|(p, _)| *p == platform) {
+                        entries.push((platform, i));
+                    }
                 }
             }
             for k in std::iter::once(&b.name).chain(&b.aliases).chain(&b.keywords) {
@@ -199,18 +204,21 @@ impl Brands {
     }
 
     fn brand_of_handle(&self, platform: Platform, handle: &str) -> Option<usize> {
+        let lookup = |h: &str| -> Option<usize> {
+            let entries = self.handles.get(h)?;
+            // A handle given for this platform wins over one given for every platform.
+            let on = |p: Option<Platform>| entries.iter().find(|(q, _)| *q == p).map(|(_, i)| *i);
+            on(Some(platform)).or_else(|| on(None))
+        };
         let h = normalize_handle(handle);
-        if let Some(i) = self.handles.get(&(Some(platform), h.clone())) {
-            return Some(*i);
-        }
-        if let Some(i) = self.handles.get(&(None, h.clone())) {
-            return Some(*i);
+        if let Some(i) = lookup(&h) {
+            return Some(i);
         }
         // `@gilt@mastodon.social` also matches a bare `@gilt` given for every platform.
         if platform == Platform::Mastodon
             && let Some((user, _)) = h.split_once('@')
         {
-            return self.handles.get(&(None, user.to_string())).copied();
+            return self.handles.get(user)?.iter().find(|(p, _)| p.is_none()).map(|(_, i)| *i);
         }
         None
     }
