@@ -19,7 +19,10 @@ pub use signals::{Signal, SignalKind, SignalMatcher};
 use earshot_core::Post;
 use earshot_core::brand::BrandConfig;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+
+/// Versions of the rule-based analyzers, recorded in every analysis before the models' versions.
+pub const RULE_VERSIONS: [&str; 3] = ["vader-3.3.2", "signals-1", "priority-1"];
 
 /// VADER's four scores.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -38,9 +41,20 @@ pub struct Vader {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
     /// `negative`, `neutral` or `positive`.
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// Probability of each label.
-    pub scores: BTreeMap<String, f32>,
+    pub scores: SentimentScores,
+}
+
+/// Probability of each sentiment label.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct SentimentScores {
+    /// Probability of `negative`.
+    pub negative: f32,
+    /// Probability of `neutral`.
+    pub neutral: f32,
+    /// Probability of `positive`.
+    pub positive: f32,
 }
 
 /// Is it a complaint (learned from the complaints corpus).
@@ -64,16 +78,16 @@ pub struct Analysis {
     /// 0 = not a complaint; 1 no explicit reproach, 2 disapproval, 3 accusation, 4 blame.
     pub severity: u8,
     /// `complaint`, `question`, `request`, `praise`, `feedback` or `other`.
-    pub intent: String,
+    pub intent: Cow<'static, str>,
     /// What went wrong: `defect_or_damage`, `late_or_missing_delivery`, `cancellation`,
     /// `refund_or_billing`, `account_or_login`, `out_of_stock`, `rude_or_slow_service` or `other`.
-    pub issue: String,
+    pub issue: Cow<'static, str>,
     /// Signals from the brand's world.
     pub signals: Vec<Signal>,
     /// Explained priority.
     pub priority: Priority,
-    /// Analyzer and model versions that produced this analysis.
-    pub versions: Vec<String>,
+    /// Analyzer and model versions that produced this analysis (borrowed from the models: no copy per post).
+    pub versions: Cow<'static, [String]>,
 }
 
 /// What analyzers may consult besides the post.
@@ -86,22 +100,14 @@ pub struct Context {
 impl Context {
     /// Builds the context for a set of brands, with the shipped models.
     pub fn new(brands: &[BrandConfig]) -> Context {
-        Context { signals: SignalMatcher::new(brands), models: Models::shipped() }
+        Self::with_models(brands, Models::shipped())
     }
 
-    /// Uses other models (e.g. re-trained ones); they live for the rest of the process.
-    pub fn with_models(mut self, models: &'static Models) -> Context {
-        self.models = models;
-        self
+    /// Builds the context with other models (e.g. re-trained ones), which live for the rest of the process. The
+    /// shipped models are then never loaded.
+    pub fn with_models(brands: &[BrandConfig], models: &'static Models) -> Context {
+        Context { signals: SignalMatcher::new(brands), models }
     }
-}
-
-fn top(scores: &[(String, f32)]) -> (String, f32) {
-    scores
-        .iter()
-        .fold(None::<&(String, f32)>, |best, s| if best.is_none_or(|b| s.1 > b.1) { Some(s) } else { best })
-        .map(|(l, p)| (l.clone(), *p))
-        .unwrap_or_default()
 }
 
 /// Analyzes a bare text (no post metadata, no brands): what `earshot classify` prints.
@@ -130,21 +136,27 @@ pub struct Addressing<'a> {
 pub fn analyze(post: &Post, addressing: Addressing<'_>, ctx: &Context) -> Analysis {
     let v = earshot_vader::polarity_scores(&post.text);
     let vader = Vader { compound: v.compound, pos: v.pos, neu: v.neu, neg: v.neg };
-    let scores = ctx.models.scores(&post.text);
-    let probability = scores.tasks[0].iter().find(|(l, _)| l == "complaint").map_or(0.0, |(_, p)| *p);
-    let complaint = Complaint { probability, label: probability >= 0.5 };
-    // Severity levels 1–4 are the severity model's classes, in order; it only speaks for complaints.
-    let severity = if complaint.label {
-        let sev = &scores.tasks[1];
-        let best = (0..sev.len()).max_by(|&a, &b| sev[a].1.total_cmp(&sev[b].1)).unwrap_or(0);
-        u8::try_from(best + 1).unwrap_or(4).min(4)
-    } else {
-        0
+    let models = ctx.models;
+    let (complaint, severity, sentiment, issue, intent) = models.with_scores(&post.text, Some(&v), |t| {
+        let probability = t[0].prob("complaint");
+        let complaint = Complaint { probability, label: probability >= 0.5 };
+        // Severity levels 1–4 are the severity model's classes, in order; it only speaks for complaints.
+        let severity = if complaint.label {
+            let best = earshot_classify::classifier::argmax(t[1].probs);
+            u8::try_from(best + 1).unwrap_or(4).min(4)
+        } else {
+            0
+        };
+        let s = &t[2];
+        let scores =
+            SentimentScores { negative: s.prob("negative"), neutral: s.prob("neutral"), positive: s.prob("positive") };
+        (complaint, severity, (label_index(s), scores), label_index(&t[3]), label_index(&t[4]))
+    });
+    let label = |task: usize, i: usize| -> Cow<'static, str> {
+        models.task_labels(task).get(i).map_or(Cow::Borrowed(""), |l| Cow::Borrowed(l.as_str()))
     };
-    let (sentiment_label, _) = top(&scores.tasks[2]);
-    let sentiment = Sentiment { label: sentiment_label, scores: scores.tasks[2].iter().cloned().collect() };
-    let (issue, _) = top(&scores.tasks[3]);
-    let (intent, _) = top(&scores.tasks[4]);
+    let sentiment = Sentiment { label: label(2, sentiment.0), scores: sentiment.1 };
+    let (issue, intent) = (label(3, issue), label(4, intent));
     let signals = ctx.signals.signals(post, addressing.brands);
     let priority = priority::priority(&PriorityInput {
         complaint_probability: complaint.probability,
@@ -155,7 +167,11 @@ pub fn analyze(post: &Post, addressing: Addressing<'_>, ctx: &Context) -> Analys
         followers: post.author.followers,
         brand_speaking: addressing.brand_speaking,
     });
-    let mut versions = vec!["vader-3.3.2".to_string(), "signals-1".to_string(), "priority-1".to_string()];
-    versions.extend(ctx.models.versions().iter().cloned());
+    let versions = Cow::Borrowed(models.analysis_versions());
     Analysis { vader, sentiment, complaint, severity, intent, issue, signals, priority, versions }
+}
+
+/// Index of the most probable label (the first on ties).
+fn label_index(t: &models::TaskScores<'_>) -> usize {
+    earshot_classify::classifier::argmax(t.probs)
 }

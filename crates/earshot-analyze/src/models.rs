@@ -39,6 +39,30 @@ pub enum ModelsError {
 pub struct Models {
     set: ClassifierSet,
     versions: Vec<String>,
+    /// What an analysis records: the rule-based analyzers' versions, then [`Models::versions`].
+    analysis_versions: Vec<String>,
+}
+
+/// One task's labels and their probabilities for a text.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskScores<'a> {
+    /// Label names, in the model's order.
+    pub labels: &'a [String],
+    /// Probability of each label.
+    pub probs: &'a [f32],
+}
+
+impl<'a> TaskScores<'a> {
+    /// The most probable label (the first on ties) and its probability.
+    pub fn top(&self) -> (&'a str, f32) {
+        let best = earshot_classify::classifier::argmax(self.probs);
+        (self.labels.get(best).map_or("", String::as_str), self.probs.get(best).copied().unwrap_or(0.0))
+    }
+
+    /// The probability of `label` (0 when the model has no such label).
+    pub fn prob(&self, label: &str) -> f32 {
+        self.labels.iter().position(|l| l == label).map_or(0.0, |i| self.probs[i])
+    }
 }
 
 /// Class probabilities of one text for every task.
@@ -71,7 +95,7 @@ impl Models {
                 Classifier::load(bytes).unwrap_or_else(|e| panic!("shipped {task} model is invalid: {e}"))
             });
             let versions = SHIPPED.iter().map(|(task, bytes)| format!("{task}-{}", digest(bytes))).collect();
-            Models { set: ClassifierSet::new(loaded.collect()), versions }
+            Models::new(ClassifierSet::new(loaded.collect()), versions)
         });
         &MODELS
     }
@@ -95,7 +119,40 @@ impl Models {
             versions.push(format!("{task}-{}", digest(&bytes)));
             classifiers.push(c);
         }
-        Ok(Models { set: ClassifierSet::new(classifiers), versions })
+        Ok(Models::new(ClassifierSet::new(classifiers), versions))
+    }
+
+    fn new(set: ClassifierSet, versions: Vec<String>) -> Models {
+        let mut analysis_versions: Vec<String> = crate::RULE_VERSIONS.iter().map(|v| (*v).to_string()).collect();
+        analysis_versions.extend(versions.iter().cloned());
+        Models { set, versions, analysis_versions }
+    }
+
+    /// The labels of task `i` (in [`TASKS`] order).
+    pub fn task_labels(&'static self, i: usize) -> &'static [String] {
+        self.set.classifiers()[i].labels()
+    }
+
+    /// The versions an analysis made with these models records.
+    pub fn analysis_versions(&'static self) -> &'static [String] {
+        &self.analysis_versions
+    }
+
+    /// Calls `f` with every task's scores for `text` (in [`TASKS`] order) without allocating. `vader` passes
+    /// VADER's scores when the caller already has them.
+    pub fn with_scores<R>(
+        &self,
+        text: &str,
+        vader: Option<&earshot_vader::Polarity>,
+        f: impl FnOnce(&[TaskScores<'_>; 5]) -> R,
+    ) -> R {
+        SCRATCH.with(|s| {
+            let mut scratch = s.borrow_mut();
+            let probs = self.set.probas(&mut scratch, text, vader);
+            let c = self.set.classifiers();
+            let task = |i: usize| TaskScores { labels: c[i].labels(), probs: &probs[i] };
+            f(&[task(0), task(1), task(2), task(3), task(4)])
+        })
     }
 
     /// `task-digest` for each model.

@@ -160,13 +160,20 @@ pub fn argmax(v: &[f32]) -> usize {
 /// Several classifiers applied to the same texts (e.g. every shipped model on a firehose). Each text is
 /// tokenized, hashed and VADER-scored once per distinct feature set rather than once per model: models whose
 /// configs differ only in [`FeatureConfig::l2_normalize`] share one extraction, the normalised values being
-/// derived from the binary ones (bit-identical to extracting them directly).
+/// derived from the raw ones.
+///
+/// For count features ([`FeatureConfig::counts`]) the linear members are scored through a per-thread word cache:
+/// a text's score is the sum of its tokens' summed weight rows plus its bigrams' rows, so each distinct word's
+/// row sum (unigram + all its character n-grams, ~20 random reads into a 100 MB table) is computed once per
+/// thread and then costs one hash-map hit. That turns firehose scoring from memory-bound to cheap.
 #[derive(Debug, Clone)]
 pub struct ClassifierSet {
+    /// Identifies these weights, so a scratch's word cache is never reused across sets.
+    id: u64,
     classifiers: Vec<Classifier>,
     /// For each classifier: index of its feature group.
     group_of: Vec<usize>,
-    /// One binary (un-normalised) config per group.
+    /// One raw (un-normalised) config per group.
     groups: Vec<FeatureConfig>,
     /// Per group: the hashed-bucket weights of all its linear members side by side (`width` floats per bucket),
     /// so each feature costs one memory access for all models instead of one per model. Firehose scoring is bound
@@ -178,25 +185,180 @@ pub struct ClassifierSet {
 struct Fused {
     width: usize,
     n_sparse: usize,
-    w: Vec<f32>,
+    w: FusedWeights,
     /// `(classifier index, column offset)` of each member.
     members: Vec<(usize, usize)>,
+    /// True when some classifier of the group is not linear (it needs the sparse vector).
+    has_nonlinear: bool,
 }
 
-/// Scratch space for [`ClassifierSet`].
+/// The fused table, in half precision when every weight is exactly representable (the shipped models are stored
+/// as f16), which halves the memory each random read touches; f32 otherwise.
+#[derive(Debug, Clone)]
+enum FusedWeights {
+    F32(Vec<f32>),
+    /// Rows padded to `stride` (a multiple of 8) for the batched conversion.
+    F16 {
+        stride: usize,
+        w: Vec<half::f16>,
+    },
+}
+
+impl Fused {
+    /// Lays the sparse-bucket weights of `members` (all linear) side by side.
+    fn new(classifiers: &[Classifier], members: Vec<(usize, usize)>, width: usize, n_sparse: usize) -> Self {
+        let linear = |i: usize| match &classifiers[i].model {
+            Model::Linear(m) => m,
+            _ => unreachable!("members are linear"),
+        };
+        // Weights read from f16 model files are exact in f16; others are checked.
+        let exact_f16 = members.iter().all(|&(i, _)| {
+            classifiers[i].header.quantization == crate::Quantization::F16 || {
+                let m = linear(i);
+                m.w[..n_sparse * m.n_classes].iter().all(|&x| half::f16::from_f32(x).to_f32() == x)
+            }
+        });
+        let stride = if exact_f16 { width.div_ceil(8) * 8 } else { width };
+        let w = if exact_f16 {
+            let mut h = vec![half::f16::ZERO; n_sparse * stride];
+            for &(i, off) in &members {
+                let m = linear(i);
+                let c = m.n_classes;
+                for (row, src) in h.chunks_exact_mut(stride).zip(m.w.chunks_exact(c)) {
+                    for (d, &x) in row[off..off + c].iter_mut().zip(src) {
+                        *d = half::f16::from_f32(x);
+                    }
+                }
+            }
+            FusedWeights::F16 { stride, w: h }
+        } else {
+            let mut w = vec![0f32; n_sparse * stride];
+            for &(i, off) in &members {
+                let m = linear(i);
+                let c = m.n_classes;
+                for (row, src) in w.chunks_exact_mut(stride).zip(m.w.chunks_exact(c)) {
+                    row[off..off + c].copy_from_slice(src);
+                }
+            }
+            FusedWeights::F32(w)
+        };
+        Self { width, n_sparse, w, members, has_nonlinear: false }
+    }
+
+    /// Adds the row of `bucket` to `acc` (`width` long).
+    #[inline]
+    fn add_row(&self, bucket: u32, acc: &mut [f32]) {
+        let b = bucket as usize;
+        match &self.w {
+            FusedWeights::F32(w) => add_row(acc, &w[b * self.width..(b + 1) * self.width]),
+            FusedWeights::F16 { stride, w } => {
+                let row = &w[b * stride..b * stride + self.width];
+                for (a, h) in acc.iter_mut().zip(row) {
+                    *a += f16_to_f32(h.to_bits());
+                }
+            }
+        }
+    }
+
+    /// Reads the first and last weight of the row of `bucket`, so that the cache lines are on their way before the
+    /// row is needed (a portable, safe prefetch: independent loads overlap, dependent ones wait in turn).
+    #[inline]
+    fn touch(&self, bucket: u32) -> f32 {
+        let b = bucket as usize;
+        match &self.w {
+            FusedWeights::F32(w) => w[b * self.width] + w[(b + 1) * self.width - 1],
+            // Raw bits as a number: only the load matters (`to_f32` would check CPU features on each call).
+            FusedWeights::F16 { stride, w } => f32::from(w[b * stride].to_bits() ^ w[(b + 1) * stride - 1].to_bits()),
+        }
+    }
+}
+
+/// Exact f16 → f32 for finite values, written out so that it inlines and vectorizes inside the row loop (the `half`
+/// crate's conversions dispatch on CPU features at run time, per call). Shifting the exponent and mantissa into
+/// place and multiplying by 2^112 re-biases the exponent and handles subnormals; weights are never inf or NaN.
+#[inline]
+fn f16_to_f32(h: u16) -> f32 {
+    let magnitude = f32::from_bits(u32::from(h & 0x7fff) << 13) * f32::from_bits(0x7780_0000);
+    f32::from_bits(magnitude.to_bits() | (u32::from(h & 0x8000) << 16))
+}
+
+/// Most distinct tokens whose weight sums one scratch keeps per feature group (~100 bytes each for the five
+/// shipped models: ~13 MB). Past that, new words are scored without caching; results never depend on the cache.
+pub const MAX_CACHED_WORDS: usize = 1 << 17;
+
+/// Per-thread cache of each token's summed fused weight row, keyed by the token's 64-bit hash. Two distinct
+/// tokens sharing a 64-bit hash among the cached ones is a ~1e-14 event per lookup; the text is not stored.
+#[derive(Debug, Default)]
+struct WordCache {
+    /// Row length: the fused width plus one slot holding the token's number of n-grams.
+    stride: usize,
+    index: rustc_hash::FxHashMap<u64, u32>,
+    rows: Vec<f32>,
+}
+
+impl WordCache {
+    fn new(width: usize) -> Self {
+        Self { stride: width + 1, ..Self::default() }
+    }
+
+    #[inline]
+    fn get(&self, hash: u64) -> Option<u32> {
+        self.index.get(&hash).copied()
+    }
+
+    /// Row `e`: the summed weights then the n-gram count.
+    #[inline]
+    fn row(&self, e: u32) -> &[f32] {
+        let e = e as usize;
+        &self.rows[e * self.stride..(e + 1) * self.stride]
+    }
+
+    /// Stores `row` (width + count) and returns its entry, unless the cache is full.
+    fn insert(&mut self, hash: u64, row: &[f32]) -> Option<u32> {
+        if let Some(&e) = self.index.get(&hash) {
+            return Some(e);
+        }
+        if self.index.len() >= MAX_CACHED_WORDS {
+            return None;
+        }
+        let e = self.index.len() as u32;
+        self.index.insert(hash, e);
+        self.rows.extend_from_slice(row);
+        Some(e)
+    }
+}
+
+/// Scratch space for [`ClassifierSet`]: featurizers, word caches and buffers for one thread.
 #[derive(Debug, Default)]
 pub struct SetScratch {
+    set_id: u64,
     featurizers: Vec<Featurizer>,
+    caches: Vec<WordCache>,
     raw: Vec<SparseVec>,
     normalized: SparseVec,
     hidden: Vec<f32>,
     probs: Vec<f32>,
     acc: Vec<f32>,
+    word: Vec<f32>,
+    hashes: Vec<u64>,
+    /// Per token: its word-cache entry, or `u32::MAX` when it must be computed.
+    entries: Vec<u32>,
+    buckets: Vec<u32>,
+    own: Vec<u32>,
     all_probs: Vec<Vec<f32>>,
 }
 
 thread_local! {
     static SET_SCRATCH: RefCell<SetScratch> = RefCell::new(SetScratch::default());
+}
+
+static NEXT_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[inline]
+fn add_row(acc: &mut [f32], row: &[f32]) {
+    for (a, w) in acc.iter_mut().zip(row) {
+        *a += w;
+    }
 }
 
 impl ClassifierSet {
@@ -219,24 +381,22 @@ impl ClassifierSet {
                 let n_sparse = 1usize << groups[g].bits;
                 let mut members = Vec::new();
                 let mut width = 0;
+                let mut has_nonlinear = false;
                 for (i, c) in classifiers.iter().enumerate() {
-                    if let (true, Model::Linear(m)) = (group_of[i] == g, &c.model) {
-                        members.push((i, width));
-                        width += m.n_classes;
+                    match (group_of[i] == g, &c.model) {
+                        (true, Model::Linear(m)) => {
+                            members.push((i, width));
+                            width += m.n_classes;
+                        }
+                        (true, _) => has_nonlinear = true,
+                        _ => {}
                     }
                 }
-                let mut w = vec![0f32; n_sparse * width];
-                for &(i, off) in &members {
-                    let Model::Linear(m) = &classifiers[i].model else { unreachable!("members are linear") };
-                    let c = m.n_classes;
-                    for f in 0..n_sparse {
-                        w[f * width + off..f * width + off + c].copy_from_slice(&m.w[f * c..f * c + c]);
-                    }
-                }
-                Fused { width, n_sparse, w, members }
+                Fused { has_nonlinear, ..Fused::new(&classifiers, members, width, n_sparse) }
             })
             .collect();
-        Self { classifiers, group_of, groups, fused }
+        let id = NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self { id, classifiers, group_of, groups, fused }
     }
 
     /// The classifiers, in the order given.
@@ -254,35 +414,81 @@ impl ClassifierSet {
     /// Call `f(i, probabilities)` for every classifier `i` on `text`, in classifier order. The allocation-free
     /// hot path. Linear models are scored through the fused tables: the same maths as [`Classifier::predict`],
     /// summed in a different order, so probabilities agree to float rounding (~1e-6), not bit for bit.
-    pub fn for_each_proba(&self, scratch: &mut SetScratch, text: &str, mut f: impl FnMut(usize, &[f32])) {
-        if scratch.featurizers.len() != self.groups.len()
-            || scratch.featurizers.iter().zip(&self.groups).any(|(a, b)| a.config() != b)
-        {
+    pub fn for_each_proba(&self, scratch: &mut SetScratch, text: &str, f: impl FnMut(usize, &[f32])) {
+        self.for_each_proba_scored(scratch, text, None, f);
+    }
+
+    /// [`ClassifierSet::for_each_proba`] with VADER's scores for `text` supplied by the caller (who usually needs
+    /// them too), so they are not computed twice.
+    pub fn for_each_proba_scored(
+        &self,
+        scratch: &mut SetScratch,
+        text: &str,
+        vader: Option<&earshot_vader::Polarity>,
+        mut f: impl FnMut(usize, &[f32]),
+    ) {
+        for (i, p) in self.probas(scratch, text, vader).iter().enumerate() {
+            f(i, p);
+        }
+    }
+
+    /// Every classifier's probabilities for `text` (in classifier order), borrowed from `scratch`. `vader` passes
+    /// VADER's scores when the caller has them.
+    pub fn probas<'s>(
+        &self,
+        scratch: &'s mut SetScratch,
+        text: &str,
+        vader: Option<&earshot_vader::Polarity>,
+    ) -> &'s [Vec<f32>] {
+        if scratch.set_id != self.id || scratch.featurizers.len() != self.groups.len() {
+            scratch.set_id = self.id;
             scratch.featurizers = self.groups.iter().cloned().map(Featurizer::new).collect();
+            scratch.caches = self.fused.iter().map(|fu| WordCache::new(fu.width)).collect();
             scratch.raw = vec![SparseVec::default(); self.groups.len()];
         }
         scratch.all_probs.resize(self.classifiers.len(), Vec::new());
-        for (g, (fz, v)) in scratch.featurizers.iter_mut().zip(scratch.raw.iter_mut()).enumerate() {
-            fz.featurize(text, v);
+        let wants_vader = self.groups.iter().any(|g| g.vader);
+        let computed;
+        let vader = match vader {
+            Some(p) => Some(p),
+            None if wants_vader => {
+                computed = scratch.featurizers[0].polarity(text);
+                Some(&computed)
+            }
+            None => None,
+        };
+        for g in 0..self.groups.len() {
             let fu = &self.fused[g];
+            let cfg = &self.groups[g];
+            let counts_path = cfg.counts && !fu.members.is_empty();
+            if !counts_path || fu.has_nonlinear {
+                scratch.featurizers[g].featurize_scored(text, vader, &mut scratch.raw[g]);
+            }
             if fu.members.is_empty() {
                 continue;
             }
-            // Sum of the fused rows of the present buckets (binary features: value 1 each).
-            scratch.acc.clear();
-            scratch.acc.resize(fu.width, 0.0);
-            let mut n = 0usize;
-            for &idx in &v.idx {
-                let idx = idx as usize;
-                if idx >= fu.n_sparse {
-                    continue;
+            // Sum of the fused rows of the buckets present, with their counts; `n` occurrences in all.
+            let n = if counts_path {
+                self.sum_rows_cached(g, scratch, text)
+            } else {
+                scratch.acc.clear();
+                scratch.acc.resize(fu.width, 0.0);
+                let v = &scratch.raw[g];
+                let mut n = 0usize;
+                for (&idx, &x) in v.idx.iter().zip(&v.val) {
+                    if (idx as usize) < fu.n_sparse {
+                        n += 1;
+                        debug_assert!(x == 1.0, "binary features");
+                        fu.add_row(idx, &mut scratch.acc);
+                    }
                 }
-                n += 1;
-                for (a, w) in scratch.acc.iter_mut().zip(&fu.w[idx * fu.width..(idx + 1) * fu.width]) {
-                    *a += w;
-                }
-            }
+                n
+            };
             let inv_norm = if n > 0 { 1.0 / (n as f32).sqrt() } else { 1.0 };
+            let dense = match (cfg.vader, vader) {
+                (true, Some(p)) => Some(crate::features::dense_features(cfg, p)),
+                _ => None,
+            };
             for &(i, off) in &fu.members {
                 let Model::Linear(m) = &self.classifiers[i].model else { unreachable!("members are linear") };
                 let c = m.n_classes;
@@ -290,11 +496,13 @@ impl ClassifierSet {
                 let p = &mut scratch.all_probs[i];
                 p.clear();
                 p.extend(m.b.iter().zip(&scratch.acc[off..off + c]).map(|(b, a)| b + scale * a));
-                for (&idx, &x) in v.idx.iter().zip(&v.val) {
-                    let idx = idx as usize;
-                    if idx >= fu.n_sparse && idx < m.dim {
-                        for (pp, w) in p.iter_mut().zip(&m.w[idx * c..idx * c + c]) {
-                            *pp += x * w;
+                if let Some(dense) = dense {
+                    for (k, x) in dense.into_iter().enumerate() {
+                        let idx = fu.n_sparse + k;
+                        if idx < m.dim {
+                            for (pp, w) in p.iter_mut().zip(&m.w[idx * c..idx * c + c]) {
+                                *pp += x * w;
+                            }
                         }
                     }
                 }
@@ -309,13 +517,13 @@ impl ClassifierSet {
             let raw = &scratch.raw[g];
             let vec = if c.header.features.l2_normalize {
                 let n_sparse = 1u32 << self.groups[g].bits;
-                let n = raw.idx.iter().filter(|&&f| f < n_sparse).count();
-                let v = if n > 0 { 1.0 / (n as f32).sqrt() } else { 1.0 };
+                let n: f32 = raw.idx.iter().zip(&raw.val).filter(|(f, _)| **f < n_sparse).map(|(_, x)| x).sum();
+                let v = if n > 0.0 { 1.0 / n.sqrt() } else { 1.0 };
                 let out = &mut scratch.normalized;
                 out.idx.clear();
                 out.idx.extend_from_slice(&raw.idx);
                 out.val.clear();
-                out.val.extend(raw.idx.iter().zip(&raw.val).map(|(&f, &x)| if f < n_sparse { v } else { x }));
+                out.val.extend(raw.idx.iter().zip(&raw.val).map(|(&f, &x)| if f < n_sparse { x * v } else { x }));
                 &scratch.normalized
             } else {
                 raw
@@ -324,9 +532,64 @@ impl ClassifierSet {
             c.model.predict_proba(&vec.idx, &vec.val, &mut scratch.hidden, &mut scratch.probs);
             scratch.all_probs[i].clone_from(&scratch.probs);
         }
-        for (i, p) in scratch.all_probs.iter().enumerate() {
-            f(i, p);
+        &scratch.all_probs
+    }
+
+    /// Fills `scratch.acc` with the count-weighted sum of group `g`'s fused rows for `text` and returns the number
+    /// of n-gram occurrences. Each token's own rows (unigram + character n-grams) are summed into a word row
+    /// first, cached or not, so the result is the same whether the cache hits.
+    fn sum_rows_cached(&self, g: usize, scratch: &mut SetScratch, text: &str) -> usize {
+        let fu = &self.fused[g];
+        let SetScratch { featurizers, caches, acc, word, hashes, entries, buckets, own, .. } = scratch;
+        let fz = &mut featurizers[g];
+        let cache = &mut caches[g];
+        acc.clear();
+        acc.resize(fu.width, 0.0);
+        fz.tokenize(text);
+        let n_tokens = fz.tokens().len();
+        hashes.clear();
+        hashes.extend((0..n_tokens).map(|i| fz.token_hash(fz.tokens().get(i))));
+        entries.clear();
+        entries.extend(hashes.iter().map(|&h| cache.get(h).unwrap_or(u32::MAX)));
+        buckets.clear();
+        fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
+        // Start every random read of this text before using any of them.
+        let mut warm = 0f32;
+        for &e in entries.iter().filter(|&&e| e != u32::MAX) {
+            warm += cache.row(e)[0];
         }
+        for &b in buckets.iter() {
+            warm += fu.touch(b);
+        }
+        std::hint::black_box(warm);
+        let mut n = buckets.len();
+        for &b in buckets.iter() {
+            fu.add_row(b, acc);
+        }
+        for i in 0..n_tokens {
+            if entries[i] == u32::MAX {
+                own.clear();
+                fz.token_buckets_into(i, hashes[i], own);
+                word.clear();
+                word.resize(fu.width, 0.0);
+                for &b in own.iter() {
+                    fu.add_row(b, word);
+                }
+                word.push(own.len() as f32);
+                match cache.insert(hashes[i], word) {
+                    Some(e) => entries[i] = e,
+                    None => {
+                        add_row(acc, &word[..fu.width]);
+                        n += own.len();
+                        continue;
+                    }
+                }
+            }
+            let row = cache.row(entries[i]);
+            add_row(acc, &row[..fu.width]);
+            n += row[fu.width] as usize;
+        }
+        n
     }
 
     /// Every classifier's prediction for `text`, in classifier order (uses a thread-local scratch).
@@ -391,6 +654,40 @@ mod tests {
                 for (g, w) in got.scores.iter().zip(&want.scores) {
                     assert!((g.1 - w.1).abs() < 1e-5, "{text:?}: {g:?} vs {w:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn word_cache_never_changes_results() {
+        let (a, b) = (clf(true), clf(false));
+        let texts = ["great great great", "awful broken thing", "great thing", "", "GREAT!!! 😡 @bob"];
+        let set = ClassifierSet::new(vec![a.clone(), b.clone()]);
+        let mut cold = Vec::new();
+        for t in texts {
+            // A fresh scratch per text: every word misses the cache.
+            let mut s = SetScratch::default();
+            cold.push(set.probas(&mut s, t, None).to_vec());
+        }
+        let mut warm = SetScratch::default();
+        for _ in 0..3 {
+            for (t, want) in texts.iter().zip(&cold) {
+                assert_eq!(set.probas(&mut warm, t, None), &want[..], "{t:?}");
+            }
+        }
+        // Another set with the same configs but other weights must not reuse this scratch's cached rows.
+        let other = ClassifierSet::new(vec![b.clone(), a.clone()]);
+        let mut fresh = SetScratch::default();
+        let want = other.probas(&mut fresh, texts[0], None).to_vec();
+        assert_eq!(other.probas(&mut warm, texts[0], None), &want[..]);
+    }
+
+    #[test]
+    fn f16_conversion_is_exact_for_every_finite_value() {
+        for bits in 0..=u16::MAX {
+            let h = half::f16::from_bits(bits);
+            if h.is_finite() {
+                assert_eq!(f16_to_f32(bits).to_bits(), h.to_f32().to_bits(), "{bits:#06x}");
             }
         }
     }

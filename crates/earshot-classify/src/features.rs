@@ -2,8 +2,13 @@
 //! features (VADER scores).
 //!
 //! Every text becomes a sparse vector over `2^bits` hash buckets plus [`FeatureConfig::n_dense`] dense slots after
-//! them. Sparse features are binary (presence), then the vector is scaled to unit L2 norm so that long and short
-//! posts take SGD steps of similar size; dense features are appended unscaled times `dense_scale`.
+//! them. Sparse features are counts ([`FeatureConfig::counts`]) or binary (presence, older models), optionally
+//! scaled by `1/sqrt(number of n-gram occurrences)` so that long and short posts take SGD steps of similar size;
+//! dense features are appended unscaled times `dense_scale`.
+//!
+//! With counts, a text's sparse vector is the sum of its tokens' vectors (unigram + character n-grams of each
+//! token) plus its word bigrams. That additivity is what lets [`crate::ClassifierSet`] cache each word's summed
+//! weights and score a firehose with a handful of memory reads per word instead of one per character n-gram.
 
 use serde::{Deserialize, Serialize};
 
@@ -41,8 +46,18 @@ pub struct FeatureConfig {
     pub vader: bool,
     /// Multiplier for dense features (they are not L2-normalised with the sparse part).
     pub dense_scale: f32,
-    /// Scale the binary n-gram features to unit L2 norm (otherwise each present n-gram has value 1).
+    /// Scale the n-gram features by `1/sqrt(occurrences)` (unit L2 norm for binary features; otherwise each
+    /// n-gram has value 1 per occurrence).
     pub l2_normalize: bool,
+    /// Count repeated n-grams (term frequency) instead of recording presence. Models trained before this option
+    /// existed are binary, hence the serde default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub counts: bool,
+    /// Word bigrams and trigrams hash into the first `2^min(context_bits, bits)` buckets only (`None`: all). A small
+    /// region stays cache-resident: every bigram of every post is a random read, unlike words, whose summed rows
+    /// are cached per word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_bits: Option<u8>,
     /// Hash seed.
     pub seed: u64,
 }
@@ -57,6 +72,8 @@ impl Default for FeatureConfig {
             vader: true,
             dense_scale: 1.0,
             l2_normalize: true,
+            counts: true,
+            context_bits: Some(16),
             seed: 0x0065_6172_7368_6f74,
         }
     }
@@ -85,6 +102,9 @@ impl FeatureConfig {
         }
         if !(1..=3).contains(&self.word_ngrams) {
             return Err(format!("word_ngrams must be 1..=3, got {}", self.word_ngrams));
+        }
+        if self.context_bits.is_some_and(|b| !(8..=26).contains(&b)) {
+            return Err(format!("context_bits must be in 8..=26, got {:?}", self.context_bits));
         }
         if self.char_min > 0 && (self.char_min > self.char_max || self.char_max > 8) {
             return Err(format!("bad char n-gram range {}..={}", self.char_min, self.char_max));
@@ -163,97 +183,178 @@ impl Featurizer {
 
     /// Featurize `text` into `out` (cleared first).
     pub fn featurize(&mut self, text: &str, out: &mut SparseVec) {
+        self.featurize_scored(text, None, out);
+    }
+
+    /// Featurize `text`, taking VADER's scores from `vader` when the caller already has them (they are only
+    /// computed here when `None` and the config wants them).
+    pub fn featurize_scored(&mut self, text: &str, vader: Option<&earshot_vader::Polarity>, out: &mut SparseVec) {
         out.clear();
         tokenize_into(text, &mut self.tokens);
-        let seed = self.cfg.seed;
-        let mask = self.mask;
         self.hashes.clear();
         self.buckets.clear();
-        for (tok, _) in self.tokens.iter() {
-            self.hashes.push(hash_bytes(seed ^ NS_TOKEN, tok.as_bytes()));
+        for i in 0..self.tokens.tokens.len() {
+            let t = self.tokens.tokens[i];
+            let word = &self.tokens.text[t.start as usize..t.end as usize];
+            let h = self.token_hash(word);
+            self.hashes.push(h);
+            token_buckets(&self.cfg, self.mask, word, t.kind, h, &mut self.chars, &mut self.offsets, &mut self.buckets);
         }
-        for &h in &self.hashes {
-            self.buckets.push((h & mask) as u32);
-        }
-        if self.cfg.word_ngrams >= 2 {
-            let n = self.hashes.len();
-            for i in 0..=n {
-                let a = if i == 0 { BOS } else { self.hashes[i - 1] };
-                let b = if i == n { EOS } else { self.hashes[i] };
-                self.buckets.push((hash_pair(seed ^ NS_BIGRAM, a, b) & mask) as u32);
-            }
-        }
-        if self.cfg.word_ngrams >= 3 {
-            let n = self.hashes.len();
-            for i in 2..n {
-                let ab = hash_pair(seed ^ NS_TRIGRAM, self.hashes[i - 2], self.hashes[i - 1]);
-                self.buckets.push((hash_pair(seed ^ NS_TRIGRAM, ab, self.hashes[i]) & mask) as u32);
-            }
-        }
-        if self.tokens.all_caps_words > 0 {
-            self.buckets.push((hash_bytes(seed ^ NS_FLAG, b"all_caps") & mask) as u32);
-        }
-        if self.cfg.char_min > 0 {
-            self.char_ngrams();
-        }
+        self.context_buckets_into_own();
         self.buckets.sort_unstable();
-        self.buckets.dedup();
         if !self.buckets.is_empty() {
-            let v = if self.cfg.l2_normalize { 1.0 / (self.buckets.len() as f32).sqrt() } else { 1.0 };
-            out.idx.extend_from_slice(&self.buckets);
-            out.val.resize(self.buckets.len(), v);
+            let occurrences = self.buckets.len();
+            if self.cfg.counts {
+                // Run-length encode the sorted buckets into (bucket, count).
+                let mut i = 0;
+                while i < self.buckets.len() {
+                    let b = self.buckets[i];
+                    let mut j = i + 1;
+                    while j < self.buckets.len() && self.buckets[j] == b {
+                        j += 1;
+                    }
+                    out.idx.push(b);
+                    out.val.push((j - i) as f32);
+                    i = j;
+                }
+            } else {
+                self.buckets.dedup();
+                out.idx.extend_from_slice(&self.buckets);
+                out.val.resize(self.buckets.len(), 1.0);
+            }
+            if self.cfg.l2_normalize {
+                let n = if self.cfg.counts { occurrences } else { out.idx.len() };
+                let v = 1.0 / (n as f32).sqrt();
+                out.val.iter_mut().for_each(|x| *x *= v);
+            }
         }
         if self.cfg.vader {
-            let p = self.vader.polarity_scores(text);
+            let computed;
+            let p = match vader {
+                Some(p) => p,
+                None => {
+                    computed = self.vader.polarity_scores(text);
+                    &computed
+                }
+            };
             let base = 1u32 << self.cfg.bits;
-            let s = self.cfg.dense_scale;
-            let c = p.compound as f32;
-            let dense = [p.neg as f32, p.neu as f32, p.pos as f32, c, c.max(0.0), (-c).max(0.0)];
-            for (k, d) in dense.into_iter().enumerate() {
+            for (k, d) in dense_features(&self.cfg, p).into_iter().enumerate() {
                 out.idx.push(base + k as u32);
-                out.val.push(d * s);
+                out.val.push(d);
             }
         }
     }
 
-    /// Character n-grams of each word token, padded with a space on both sides (like scikit-learn's `char_wb`).
-    fn char_ngrams(&mut self) {
-        let (lo, hi) = (usize::from(self.cfg.char_min), usize::from(self.cfg.char_max));
-        let seed = self.cfg.seed ^ NS_CHAR;
-        for t in &self.tokens.tokens {
-            if t.kind != TokenKind::Word {
-                continue;
+    /// Seeded hash of a token's text (the unigram feature, and the input of bigram hashes).
+    #[inline]
+    pub(crate) fn token_hash(&self, token: &str) -> u64 {
+        hash_bytes(self.cfg.seed ^ NS_TOKEN, token.as_bytes())
+    }
+
+    /// The tokens of the last featurized (or [`Featurizer::tokenize`]d) text.
+    pub(crate) fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    /// Tokenize `text` only (the caller then works token by token).
+    pub(crate) fn tokenize(&mut self, text: &str) {
+        tokenize_into(text, &mut self.tokens);
+    }
+
+    /// Pushes the own buckets of token `i` of the last tokenized text (its unigram and, for words, its character
+    /// n-grams) onto `out`; `hash` is its [`Featurizer::token_hash`].
+    pub(crate) fn token_buckets_into(&mut self, i: usize, hash: u64, out: &mut Vec<u32>) {
+        let t = self.tokens.tokens[i];
+        let word = &self.tokens.text[t.start as usize..t.end as usize];
+        token_buckets(&self.cfg, self.mask, word, t.kind, hash, &mut self.chars, &mut self.offsets, out);
+    }
+
+    /// VADER's scores for `text`, from this featurizer's analyzer.
+    pub(crate) fn polarity(&self, text: &str) -> earshot_vader::Polarity {
+        self.vader.polarity_scores(text)
+    }
+
+    /// Pushes the buckets that depend on more than one token (word bigrams and trigrams, the all-caps flag) onto
+    /// `out`, given the token hashes in order.
+    pub(crate) fn context_buckets(&self, hashes: &[u64], all_caps_words: u32, out: &mut Vec<u32>) {
+        let seed = self.cfg.seed;
+        let mask = self.cfg.context_bits.map_or(self.mask, |b| (1u64 << b.min(self.cfg.bits)) - 1);
+        if self.cfg.word_ngrams >= 2 {
+            let n = hashes.len();
+            for i in 0..=n {
+                let a = if i == 0 { BOS } else { hashes[i - 1] };
+                let b = if i == n { EOS } else { hashes[i] };
+                out.push((hash_pair(seed ^ NS_BIGRAM, a, b) & mask) as u32);
             }
-            let word = &self.tokens.text[t.start as usize..t.end as usize];
-            self.chars.clear();
-            self.offsets.clear();
-            self.chars.push(b' ');
-            self.offsets.push(0);
-            for (k, (off, _)) in word.char_indices().enumerate() {
-                if k == MAX_CHARS_PER_TOKEN {
-                    break;
-                }
-                self.offsets.push(1 + off);
+        }
+        if self.cfg.word_ngrams >= 3 {
+            for i in 2..hashes.len() {
+                let ab = hash_pair(seed ^ NS_TRIGRAM, hashes[i - 2], hashes[i - 1]);
+                out.push((hash_pair(seed ^ NS_TRIGRAM, ab, hashes[i]) & mask) as u32);
             }
-            let used = if self.offsets.len() > MAX_CHARS_PER_TOKEN {
-                self.offsets[MAX_CHARS_PER_TOKEN] - 1
-            } else {
-                word.len()
-            };
-            self.chars.extend_from_slice(&word.as_bytes()[..used]);
-            self.offsets.push(self.chars.len());
-            self.chars.push(b' ');
-            self.offsets.push(self.chars.len());
-            let nchars = self.offsets.len() - 1;
-            for n in lo..=hi {
-                if n > nchars {
-                    break;
-                }
-                for i in 0..=(nchars - n) {
-                    let g = &self.chars[self.offsets[i]..self.offsets[i + n]];
-                    self.buckets.push((hash_bytes(seed, g) & self.mask) as u32);
-                }
-            }
+        }
+        if all_caps_words > 0 {
+            out.push((hash_bytes(seed ^ NS_FLAG, b"all_caps") & mask) as u32);
+        }
+    }
+
+    fn context_buckets_into_own(&mut self) {
+        let mut buckets = std::mem::take(&mut self.buckets);
+        self.context_buckets(&self.hashes, self.tokens.all_caps_words, &mut buckets);
+        self.buckets = buckets;
+    }
+}
+
+/// The dense VADER features for `p`: neg, neu, pos, compound, max(compound, 0), max(-compound, 0), times
+/// `dense_scale`.
+#[must_use]
+pub fn dense_features(cfg: &FeatureConfig, p: &earshot_vader::Polarity) -> [f32; VADER_FEATURES] {
+    let s = cfg.dense_scale;
+    let c = p.compound as f32;
+    [p.neg as f32, p.neu as f32, p.pos as f32, c, c.max(0.0), (-c).max(0.0)].map(|d| d * s)
+}
+
+/// A token's unigram bucket and, for words, the buckets of its character n-grams, padded with a space on both
+/// sides (like scikit-learn's `char_wb`).
+#[allow(clippy::too_many_arguments)] // scratch buffers are passed in so the hot path allocates nothing
+fn token_buckets(
+    cfg: &FeatureConfig,
+    mask: u64,
+    word: &str,
+    kind: TokenKind,
+    hash: u64,
+    chars: &mut Vec<u8>,
+    offsets: &mut Vec<usize>,
+    out: &mut Vec<u32>,
+) {
+    out.push((hash & mask) as u32);
+    if cfg.char_min == 0 || kind != TokenKind::Word {
+        return;
+    }
+    let (lo, hi) = (usize::from(cfg.char_min), usize::from(cfg.char_max));
+    let seed = cfg.seed ^ NS_CHAR;
+    chars.clear();
+    offsets.clear();
+    chars.push(b' ');
+    offsets.push(0);
+    for (k, (off, _)) in word.char_indices().enumerate() {
+        if k == MAX_CHARS_PER_TOKEN {
+            break;
+        }
+        offsets.push(1 + off);
+    }
+    let used = if offsets.len() > MAX_CHARS_PER_TOKEN { offsets[MAX_CHARS_PER_TOKEN] - 1 } else { word.len() };
+    chars.extend_from_slice(&word.as_bytes()[..used]);
+    offsets.push(chars.len());
+    chars.push(b' ');
+    offsets.push(chars.len());
+    let nchars = offsets.len() - 1;
+    for n in lo..=hi {
+        if n > nchars {
+            break;
+        }
+        for i in 0..=(nchars - n) {
+            out.push((hash_bytes(seed, &chars[offsets[i]..offsets[i + n]]) & mask) as u32);
         }
     }
 }

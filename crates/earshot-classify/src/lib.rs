@@ -10,11 +10,11 @@
 //! | `issue` | `defect_or_damage`, `late_or_missing_delivery`, `cancellation`, `refund_or_billing`, `account_or_login`, `out_of_stock`, `rude_or_slow_service`, `other` | airline negative reasons + TWCS topics |
 //! | `intent` | `complaint`, `question`, `request`, `praise`, `feedback`, `other` | weak labels, see [`tasks`] |
 //!
-//! Use [`Classifier`] for one model and [`ClassifierSet`] to run several on a firehose: it extracts features once
-//! per text and reads all models' weights for a feature in one memory access (≈40k texts/s for all five shipped
-//! models on one core, VADER included).
+//! Use [`Classifier`] for one model and [`ClassifierSet`] to run several on a firehose: it tokenizes once per text,
+//! reads all models' weights for a feature in one memory access, and caches each word's summed weights per thread
+//! (see `BENCHMARKS.md` for the measured speed).
 //!
-//! Pipeline: [`tokenize`] → [`features`] (hashed word 1–2-grams, hashed char 2–5-grams within words, VADER
+//! Pipeline: [`tokenize`] → [`features`] (counted, hashed word 1–2-grams and char 2–5-grams within words, VADER
 //! scores) → a linear model ([`model`]) → softmax. Models are files in a small versioned binary [`format`].
 //!
 //! ```no_run

@@ -85,6 +85,15 @@ impl Tokens {
 
     /// Push `c` unless the token already ends with `c` twice (elongation normalisation).
     fn push_char(&mut self, start: usize, c: char) {
+        if c.is_ascii() {
+            // An ASCII byte is always a whole char, so the last two bytes are the last two chars.
+            let b = &self.text.as_bytes()[start..];
+            if b.len() >= 2 && b[b.len() - 1] == c as u8 && b[b.len() - 2] == c as u8 {
+                return;
+            }
+            self.text.push(c);
+            return;
+        }
         let cur = &self.text[start..];
         let mut it = cur.chars().rev();
         if it.next() == Some(c) && it.next() == Some(c) {

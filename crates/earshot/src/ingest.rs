@@ -275,11 +275,11 @@ pub fn analysis_row(a: &Analysis) -> AnalysisRow {
     AnalysisRow {
         versions: a.versions.join(","),
         compound: a.vader.compound,
-        sentiment: Some(a.sentiment.label.clone()),
+        sentiment: Some(a.sentiment.label.to_string()),
         complaint: Some(f64::from(a.complaint.probability)),
         severity: Some(i64::from(a.severity)),
-        intent: Some(a.intent.clone()),
-        issue: Some(a.issue.clone()),
+        intent: Some(a.intent.to_string()),
+        issue: Some(a.issue.to_string()),
         priority: i64::from(a.priority.score),
         // Serializing plain data structs to JSON cannot fail.
         json: serde_json::to_string(a).unwrap_or_default(),

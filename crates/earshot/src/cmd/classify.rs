@@ -1,7 +1,8 @@
 //! `earshot classify`: one text per line on stdin, one analysis per line on stdout.
 
 use anyhow::{Context as _, Result};
-use earshot_analyze::{Context, Models, analyze_text};
+use earshot_analyze::{Addressing, Context, Models, analyze};
+use earshot_core::{Author, Platform, Post};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,16 +19,30 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut ctx = Context::new(&[]);
-    if let Some(dir) = &args.models {
-        let models = Models::load_dir(dir)?;
-        ctx = ctx.with_models(Box::leak(Box::new(models)));
-    }
-    let stdin = std::io::stdin().lock();
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    for line in stdin.lines() {
-        let line = line.context("cannot read standard input (expected UTF-8 text, one per line)")?;
-        let a = analyze_text(&line, &ctx);
+    let ctx = match &args.models {
+        Some(dir) => Context::with_models(&[], Box::leak(Box::new(Models::load_dir(dir)?))),
+        None => Context::new(&[]),
+    };
+    let mut stdin = std::io::stdin().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    // One post reused for every line: a bare text has no metadata, and the firehose path allocates nothing per line.
+    let mut post = Post::new(Platform::Other, "", Author::default(), "", Default::default(), "text");
+    loop {
+        post.text.clear();
+        let n = stdin
+            .read_line(&mut post.text)
+            .context("cannot read standard input (expected UTF-8 text, one per line)")?;
+        if n == 0 {
+            break;
+        }
+        // Same line ending handling as `BufRead::lines`.
+        if post.text.ends_with('\n') {
+            post.text.pop();
+            if post.text.ends_with('\r') {
+                post.text.pop();
+            }
+        }
+        let a = analyze(&post, Addressing::default(), &ctx);
         serde_json::to_writer(&mut out, &a)?;
         out.write_all(b"\n")?;
     }
