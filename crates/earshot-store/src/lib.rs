@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use earshot_core::brand::{Attribution, BrandConfig};
 use earshot_core::decode::Position;
 use earshot_core::{Deletion, Post};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 mod sqlite;
 pub use sqlite::SqliteStore;
@@ -183,6 +183,10 @@ pub struct Stats {
     pub first_published: Option<DateTime<Utc>>,
     /// Latest published time.
     pub last_published: Option<DateTime<Utc>>,
+    /// Customer cases.
+    pub cases: u64,
+    /// Cases per status.
+    pub cases_by_status: std::collections::BTreeMap<String, u64>,
 }
 
 /// A filter for listing posts.
@@ -231,6 +235,121 @@ pub struct StoredReject {
     pub rejected_at: DateTime<Utc>,
 }
 
+/// A case as stored: the columns the inbox sorts and filters by, and the whole case as JSON (`data`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRow {
+    /// Case id.
+    pub id: i64,
+    /// The brand it is for.
+    pub brand: String,
+    /// The customer's handle.
+    pub customer: String,
+    /// Platform of the opening post.
+    pub platform: String,
+    /// `customer` (one person) or `storm` (many, one plan).
+    pub kind: String,
+    /// `new`, `open`, `waiting_on_customer`, `resolved` or `closed`.
+    pub status: String,
+    /// The agent working it.
+    pub assignee: Option<String>,
+    /// 0–100, from the analysis of its posts.
+    pub priority: i64,
+    /// What went wrong (the issue type of its most urgent customer post).
+    pub issue: Option<String>,
+    /// Sentiment of the latest customer post.
+    pub sentiment: Option<String>,
+    /// Published time of the opening post (SLA clocks start here).
+    pub opened_at: DateTime<Utc>,
+    /// Published time of its latest post or action.
+    pub last_activity_at: DateTime<Utc>,
+    /// The brand's first reply.
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// When it was resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The next SLA due time, when a target is running.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The most pressing SLA state (`running`, `warning`, `breached`, `met`, ...).
+    pub sla_state: Option<String>,
+    /// The case it was merged into.
+    pub merged_into: Option<i64>,
+    /// The whole case.
+    pub data: serde_json::Value,
+}
+
+/// A post's membership in a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseLink {
+    /// The stored post.
+    pub post_id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// `customer`, `brand` or `participant`.
+    pub role: String,
+    /// Which threading rule put it there.
+    pub rule: String,
+}
+
+/// Something that happened to a case (SLA event, agent action, outbox result). Appended, never rewritten.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    /// The case.
+    pub case_id: i64,
+    /// When it happened (published time for posts, wall time for actions).
+    pub at: DateTime<Utc>,
+    /// What kind of event (`customer_posted`, `brand_replied`, `assigned`, `note`, `remedy`, `status`, ...).
+    pub kind: String,
+    /// Who did it (a user name), when a person did.
+    pub actor: Option<String>,
+    /// Details.
+    pub data: serde_json::Value,
+}
+
+/// A stored [`CaseEvent`] with its id (ids increase in insertion order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredCaseEvent {
+    /// Event id.
+    pub id: i64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: CaseEvent,
+}
+
+/// Case changes committed together: case rows (insert or replace), post links, events, and how far threading got.
+#[derive(Debug, Clone, Default)]
+pub struct CaseWrite {
+    /// Cases to insert or replace, whole.
+    pub cases: Vec<CaseRow>,
+    /// New post-to-case links (a post already linked keeps its case).
+    pub links: Vec<CaseLink>,
+    /// Events to append.
+    pub events: Vec<CaseEvent>,
+    /// Every post with an id up to this one is threaded.
+    pub threaded_through: Option<i64>,
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    /// Only these brands (the caller's scope); `None` = all.
+    pub brands: Option<Vec<String>>,
+    /// One brand.
+    pub brand: Option<String>,
+    /// One status; `None` lists active ones (new, open, waiting on customer) unless `all` is set.
+    pub status: Option<String>,
+    /// Every status.
+    pub all: bool,
+    /// One assignee (`""` = unassigned).
+    pub assignee: Option<String>,
+    /// One issue type.
+    pub issue: Option<String>,
+    /// One sentiment label.
+    pub sentiment: Option<String>,
+    /// At most this many (default 100).
+    pub limit: Option<usize>,
+    /// Skip this many.
+    pub offset: usize,
+}
+
 /// The storage interface. The embedded SQLite store implements it; a
 /// PostgreSQL store will implement the same contract.
 pub trait Store {
@@ -251,4 +370,23 @@ pub trait Store {
     /// Re-analyzes every stored post with `analyze` (with its brand attributions),
     /// in batches of `batch` posts per transaction; returns how many were analyzed.
     fn reanalyze(&mut self, batch: usize, analyze: &mut dyn FnMut(&StoredPost) -> AnalysisRow) -> Result<u64>;
+
+    /// Posts with an id above `after_id`, in id order (the order they were stored), at most `limit`.
+    fn posts_after(&self, after_id: i64, limit: usize) -> Result<Vec<StoredPost>>;
+    /// The id up to which every post has been threaded into cases.
+    fn threaded_through(&self) -> Result<i64>;
+    /// Commits case changes atomically.
+    fn write_cases(&mut self, write: &CaseWrite, now: DateTime<Utc>) -> Result<()>;
+    /// Cases matching a query: most urgent first (priority, then SLA due time, then age).
+    fn cases(&self, query: &CaseQuery) -> Result<Vec<CaseRow>>;
+    /// One case.
+    fn case(&self, id: i64) -> Result<Option<CaseRow>>;
+    /// The posts of a case, by published time.
+    fn case_posts(&self, id: i64) -> Result<Vec<StoredPost>>;
+    /// The events of a case, in order.
+    fn case_events(&self, id: i64) -> Result<Vec<StoredCaseEvent>>;
+    /// Cases with activity at or after `since` (to rebuild the threader's memory), with their posts' ids.
+    fn recent_cases(&self, since: DateTime<Utc>) -> Result<Vec<CaseRow>>;
+    /// The largest case id (0 when none).
+    fn max_case_id(&self) -> Result<i64>;
 }

@@ -44,5 +44,10 @@ pub fn build(store: &mut SqliteStore) -> Result<Summary> {
     for f in FILES {
         ingestor.ingest(Input::from_bytes(f.name, f.bytes), None).with_context(|| format!("demo file {}", f.name))?;
     }
-    ingestor.finish()
+    let mut summary = ingestor.finish()?;
+    let policies = crate::cases::policies_from_toml(CONFIG).context("the embedded demo config is invalid")?;
+    let threaded = crate::cases::CaseStage::open(store, policies)?.run(store, fixed_now)?;
+    summary.posts_in_cases = threaded.linked;
+    summary.cases_opened = threaded.opened;
+    Ok(summary)
 }

@@ -46,13 +46,17 @@ pub struct Summary {
     pub elapsed_s: f64,
     /// Posts (stored + duplicates) per second.
     pub posts_per_s: f64,
+    /// Posts threaded into cases (new links).
+    pub posts_in_cases: u64,
+    /// Cases opened.
+    pub cases_opened: u64,
 }
 
 impl Summary {
     /// The one-line human summary.
     pub fn line(&self) -> String {
         format!(
-            "read {} records from {} input{}: stored {}, duplicates {}, rejected {}, skipped {}, deletions {} in {:.2}s ({:.0} posts/s)",
+            "read {} records from {} input{}: stored {}, duplicates {}, rejected {}, skipped {}, deletions {} in {:.2}s ({:.0} posts/s); {} posts threaded, {} cases opened",
             self.read,
             self.files,
             if self.files == 1 { "" } else { "s" },
@@ -62,7 +66,9 @@ impl Summary {
             self.skipped,
             self.deletions,
             self.elapsed_s,
-            self.posts_per_s
+            self.posts_per_s,
+            self.posts_in_cases,
+            self.cases_opened
         )
     }
 }

@@ -5,6 +5,7 @@
 //! the exact code path the CLI uses.
 
 pub mod bench;
+pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod ingest;

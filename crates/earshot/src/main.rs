@@ -23,6 +23,8 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Counts of what the store holds.
     Stats(cmd::stats::Args),
+    /// List customer cases, most urgent first.
+    Cases(cmd::cases::Args),
     /// The latest posts, optionally by brand or full-text search.
     Posts(cmd::posts::Args),
     /// Records that could not be decoded, with source, position and reason.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Stats(args) => cmd::stats::run(args),
+        Command::Cases(args) => cmd::cases::run(args),
         Command::Posts(args) => cmd::posts::run(args),
         Command::Rejects(args) => cmd::rejects::run(args),
         Command::Formats => cmd::formats::run(),

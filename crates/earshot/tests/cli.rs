@@ -62,6 +62,7 @@ fn twcs_sample_is_stored_once_with_reply_links() {
     assert_eq!(again.status.code(), Some(0));
     let s = last_json(&again.stdout);
     assert_eq!((s["stored"].as_u64(), s["duplicates"].as_u64()), (Some(0), Some(5000)), "{s}");
+    assert_eq!(s["posts_in_cases"].as_u64(), Some(0), "re-running threads nothing twice: {s}");
     assert_eq!(stats(&db)["posts"].as_u64(), Some(5000));
 }
 
@@ -199,6 +200,58 @@ fn demo_is_deterministic_and_tells_the_seed_stories() {
     let out = earshot().args(["reanalyze", "--json", "--db"]).arg(&db).output().unwrap();
     assert!(out.status.success());
     assert_eq!(last_json(&out.stdout)["analyzed"], st["posts"]);
+}
+
+fn cases(db: &Path, extra: &[&str]) -> Vec<Value> {
+    let out =
+        earshot().args(["cases", "--json", "--all", "--limit", "1000", "--db"]).arg(db).args(extra).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn demo_seed_stories_become_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = earshot().args(["demo", "--no-serve", "--json", "--db"]).arg(&db).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = last_json(&out.stdout);
+    assert!(summary["cases_opened"].as_u64().unwrap() >= 3, "{summary}");
+
+    // Gilt: the sandal thread is one case; the brand offered a refund (and the waitlist, not the sandals) and the
+    // customer left for Nordstrom.
+    let gilt = cases(&db, &["--brand", "Gilt"]);
+    let sandal = gilt.iter().find(|c| c["customer"] == "alliewhitford").expect("Gilt case for the sandal tweets");
+    assert_eq!(sandal["data"]["case"]["post_ids"].as_array().unwrap().len(), 4, "{sandal}");
+    assert_eq!(sandal["data"]["case"]["outcome"], "lost", "{sandal}");
+    assert!(sandal["data"]["case"]["outcome_evidence"]["reason"].as_str().unwrap().contains("Nordstrom"), "{sandal}");
+    let offered: Vec<&str> =
+        sandal["data"]["remedies_offered"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(offered.contains(&"refund") && !offered.contains(&"replacement"), "{sandal}");
+    assert_eq!(sandal["issue"], "defect_or_damage", "{sandal}");
+
+    // Brooks: replaced within 24 hours, customer kept.
+    let brooks = cases(&db, &["--brand", "Brooks"]);
+    let tights = brooks.iter().find(|c| c["customer"] == "joel_haverford").expect("Brooks case for the tights");
+    assert_eq!(tights["data"]["case"]["outcome"], "kept", "{tights}");
+    assert!(tights["data"]["remedies_offered"].as_array().unwrap().iter().any(|r| r == "replacement"), "{tights}");
+
+    // Gymboree answered the #OlivetSocial professor within its first-response target (1 hour by default).
+    let gym = cases(&db, &["--brand", "Gymboree"]);
+    assert!(gym.len() >= 36, "one case per student: {}", gym.len());
+    let answered: Vec<&Value> = gym.iter().filter(|c| !c["first_response_at"].is_null()).collect();
+    assert!(!answered.is_empty());
+    for c in answered {
+        let opened = c["opened_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let first = c["first_response_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert!(first - opened <= chrono::Duration::hours(1), "{c}");
+    }
+
+    // Re-running the demo rebuilds the same cases.
+    let before = cases(&db, &[]);
+    let out = earshot().args(["demo", "--no-serve", "--db"]).arg(&db).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(cases(&db, &[]), before);
 }
 
 #[test]

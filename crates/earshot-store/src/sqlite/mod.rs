@@ -1,8 +1,8 @@
 //! The embedded SQLite store: one file, WAL mode, versioned migrations.
 
 use crate::{
-    AnalysisRow, Batch, BatchOutcome, Doing, NewReject, PostQuery, Result, Stats, Store, StoreError, StoredPost,
-    StoredReject,
+    AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, Doing, NewReject, PostQuery, Result,
+    Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -18,6 +18,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0001_posts.sql")),
         M::up(include_str!("migrations/0002_fts_batch_index.sql")),
         M::up(include_str!("migrations/0003_post_analysis.sql")),
+        M::up(include_str!("migrations/0004_cases.sql")),
     ])
 });
 
@@ -350,6 +351,8 @@ impl Store for SqliteStore {
             by_brand: group("SELECT brand, COUNT(*) FROM post_brands GROUP BY brand")?,
             first_published: first.map(from_ms),
             last_published: last.map(from_ms),
+            cases: count("SELECT COUNT(*) FROM cases")?,
+            cases_by_status: group("SELECT status, COUNT(*) FROM cases GROUP BY status")?,
         })
     }
 
@@ -455,6 +458,236 @@ impl Store for SqliteStore {
             .doing("reading rejects")?;
         rows.collect::<rusqlite::Result<_>>().doing("reading rejects")
     }
+
+    fn posts_after(&self, after_id: i64, limit: usize) -> Result<Vec<StoredPost>> {
+        let sql = format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id > ?1 ORDER BY p.id LIMIT ?2");
+        let mut posts: Vec<StoredPost> = self
+            .conn
+            .prepare_cached(&sql)
+            .doing("reading new posts")?
+            .query_map(params![after_id, limit.max(1) as i64], row_to_post)
+            .doing("reading new posts")?
+            .collect::<rusqlite::Result<_>>()
+            .doing("reading new posts")?;
+        self.fill_brands(&mut posts)?;
+        Ok(posts)
+    }
+
+    fn threaded_through(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT value FROM pipeline_state WHERE name = 'threaded_through'", [], |r| r.get(0))
+            .optional()
+            .doing("reading threading progress")
+            .map(Option::unwrap_or_default)
+    }
+
+    fn write_cases(&mut self, w: &CaseWrite, now: DateTime<Utc>) -> Result<()> {
+        let tx = self.conn.transaction().doing("starting a transaction")?;
+        {
+            let mut put_case = tx
+                .prepare_cached(
+                    // An upsert, not INSERT OR REPLACE: replacing deletes the row, and the delete would cascade to the
+                    // case's links and events.
+                    "INSERT INTO cases (id, brand, customer, platform, kind, status, assignee, priority, \
+                     issue, sentiment, opened_at, last_activity_at, first_response_at, resolved_at, due_at, sla_state, \
+                     merged_into, data, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+                     ON CONFLICT (id) DO UPDATE SET brand = excluded.brand, customer = excluded.customer, \
+                     platform = excluded.platform, kind = excluded.kind, status = excluded.status, \
+                     assignee = excluded.assignee, priority = excluded.priority, issue = excluded.issue, \
+                     sentiment = excluded.sentiment, opened_at = excluded.opened_at, \
+                     last_activity_at = excluded.last_activity_at, first_response_at = excluded.first_response_at, \
+                     resolved_at = excluded.resolved_at, due_at = excluded.due_at, sla_state = excluded.sla_state, \
+                     merged_into = excluded.merged_into, data = excluded.data, updated_at = excluded.updated_at",
+                )
+                .doing("preparing case insert")?;
+            for c in &w.cases {
+                put_case
+                    .execute(params![
+                        c.id,
+                        c.brand,
+                        c.customer,
+                        c.platform,
+                        c.kind,
+                        c.status,
+                        c.assignee,
+                        c.priority,
+                        c.issue,
+                        c.sentiment,
+                        ms(c.opened_at),
+                        ms(c.last_activity_at),
+                        c.first_response_at.map(ms),
+                        c.resolved_at.map(ms),
+                        c.due_at.map(ms),
+                        c.sla_state,
+                        c.merged_into,
+                        json(&c.data, "case")?,
+                        ms(now),
+                    ])
+                    .doing("storing a case")?;
+            }
+            let mut link = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO case_posts (post_id, case_id, role, rule) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .doing("preparing case link")?;
+            for l in &w.links {
+                link.execute(params![l.post_id, l.case_id, l.role, l.rule]).doing("linking a post to its case")?;
+            }
+            let mut event = tx
+                .prepare_cached("INSERT INTO case_events (case_id, at, kind, actor, data) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .doing("preparing case event")?;
+            for e in &w.events {
+                event
+                    .execute(params![e.case_id, ms(e.at), e.kind, e.actor, json(&e.data, "case event")?])
+                    .doing("recording a case event")?;
+            }
+            if let Some(t) = w.threaded_through {
+                tx.execute(
+                    "INSERT INTO pipeline_state (name, value) VALUES ('threaded_through', ?1) \
+                     ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+                    params![t],
+                )
+                .doing("recording threading progress")?;
+            }
+        }
+        tx.commit().doing("committing cases")
+    }
+
+    fn cases(&self, q: &CaseQuery) -> Result<Vec<CaseRow>> {
+        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases c");
+        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+        let mut conds = vec!["c.merged_into IS NULL".to_string()];
+        let arg = |v: Box<dyn rusqlite::ToSql>, args: &mut Vec<Box<dyn rusqlite::ToSql>>| {
+            args.push(v);
+            args.len()
+        };
+        if let Some(scope) = &q.brands {
+            if scope.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks: Vec<String> =
+                scope.iter().map(|b| format!("?{}", arg(Box::new(b.clone()), &mut args))).collect();
+            conds.push(format!("c.brand IN ({})", marks.join(", ")));
+        }
+        if let Some(b) = &q.brand {
+            conds.push(format!("c.brand = ?{}", arg(Box::new(b.clone()), &mut args)));
+        }
+        match &q.status {
+            Some(st) => conds.push(format!("c.status = ?{}", arg(Box::new(st.clone()), &mut args))),
+            None if !q.all => conds.push("c.status IN ('new', 'open', 'waiting_on_customer')".into()),
+            None => {}
+        }
+        match q.assignee.as_deref() {
+            Some("") => conds.push("c.assignee IS NULL".into()),
+            Some(a) => conds.push(format!("c.assignee = ?{}", arg(Box::new(a.to_string()), &mut args))),
+            None => {}
+        }
+        if let Some(i) = &q.issue {
+            conds.push(format!("c.issue = ?{}", arg(Box::new(i.clone()), &mut args)));
+        }
+        if let Some(se) = &q.sentiment {
+            conds.push(format!("c.sentiment = ?{}", arg(Box::new(se.clone()), &mut args)));
+        }
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+        let limit = arg(Box::new(q.limit.unwrap_or(100).min(10_000) as i64), &mut args);
+        let offset = arg(Box::new(q.offset as i64), &mut args);
+        sql.push_str(&format!(
+            " ORDER BY c.priority DESC, c.due_at IS NULL, c.due_at, c.opened_at LIMIT ?{limit} OFFSET ?{offset}"
+        ));
+        let mut stmt = self.conn.prepare_cached(&sql).doing("listing cases")?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter().map(|b| b.as_ref())), row_to_case)
+            .doing("listing cases")?;
+        rows.collect::<rusqlite::Result<_>>().doing("listing cases")
+    }
+
+    fn case(&self, id: i64) -> Result<Option<CaseRow>> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?1");
+        self.conn.query_row(&sql, params![id], row_to_case).optional().doing("reading a case")
+    }
+
+    fn case_posts(&self, id: i64) -> Result<Vec<StoredPost>> {
+        let sql = format!(
+            "SELECT {POST_COLUMNS} FROM case_posts cp JOIN posts p ON p.id = cp.post_id \
+             WHERE cp.case_id = ?1 ORDER BY p.published_at, p.id"
+        );
+        let mut posts: Vec<StoredPost> = self
+            .conn
+            .prepare_cached(&sql)
+            .doing("reading a case's posts")?
+            .query_map(params![id], row_to_post)
+            .doing("reading a case's posts")?
+            .collect::<rusqlite::Result<_>>()
+            .doing("reading a case's posts")?;
+        self.fill_brands(&mut posts)?;
+        Ok(posts)
+    }
+
+    fn case_events(&self, id: i64) -> Result<Vec<StoredCaseEvent>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, case_id, at, kind, actor, data FROM case_events WHERE case_id = ?1 ORDER BY id")
+            .doing("reading case events")?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                Ok(StoredCaseEvent {
+                    id: r.get(0)?,
+                    event: CaseEvent {
+                        case_id: r.get(1)?,
+                        at: from_ms(r.get(2)?),
+                        kind: r.get(3)?,
+                        actor: r.get(4)?,
+                        data: parse_json_value(r.get(5)?),
+                    },
+                })
+            })
+            .doing("reading case events")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading case events")
+    }
+
+    fn recent_cases(&self, since: DateTime<Utc>) -> Result<Vec<CaseRow>> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.last_activity_at >= ?1 ORDER BY c.id");
+        let mut stmt = self.conn.prepare_cached(&sql).doing("reading recent cases")?;
+        let rows = stmt.query_map(params![ms(since)], row_to_case).doing("reading recent cases")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading recent cases")
+    }
+
+    fn max_case_id(&self) -> Result<i64> {
+        self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM cases", [], |r| r.get(0)).doing("reading case ids")
+    }
+}
+
+const CASE_COLUMNS: &str = "c.id, c.brand, c.customer, c.platform, c.kind, c.status, c.assignee, c.priority, \
+     c.issue, c.sentiment, c.opened_at, c.last_activity_at, c.first_response_at, c.resolved_at, c.due_at, c.sla_state, \
+     c.merged_into, c.data";
+
+fn parse_json_value(s: String) -> serde_json::Value {
+    serde_json::from_str(&s).unwrap_or(serde_json::Value::Null)
+}
+
+fn row_to_case(r: &Row<'_>) -> rusqlite::Result<CaseRow> {
+    Ok(CaseRow {
+        id: r.get(0)?,
+        brand: r.get(1)?,
+        customer: r.get(2)?,
+        platform: r.get(3)?,
+        kind: r.get(4)?,
+        status: r.get(5)?,
+        assignee: r.get(6)?,
+        priority: r.get(7)?,
+        issue: r.get(8)?,
+        sentiment: r.get(9)?,
+        opened_at: from_ms(r.get(10)?),
+        last_activity_at: from_ms(r.get(11)?),
+        first_response_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
+        resolved_at: r.get::<_, Option<i64>>(13)?.map(from_ms),
+        due_at: r.get::<_, Option<i64>>(14)?.map(from_ms),
+        sla_state: r.get(15)?,
+        merged_into: r.get(16)?,
+        data: parse_json_value(r.get(17)?),
+    })
 }
 
 fn put_analysis(conn: &Connection, post_id: i64, a: &AnalysisRow) -> Result<()> {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::{AnalysisRow, NewPost, NewReject};
+use crate::{AnalysisRow, CaseLink, NewPost, NewReject};
 use earshot_core::Deletion;
 use proptest::prelude::*;
 
@@ -116,7 +116,84 @@ fn reopening_a_file_keeps_data() {
     SqliteStore::open(&path).unwrap().commit(&batch(vec![post("1", "a")]), t(0)).unwrap();
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.stats().unwrap().posts, 1);
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
+}
+
+fn case_row(id: i64, brand: &str, status: &str, priority: i64, due: Option<i64>) -> CaseRow {
+    CaseRow {
+        id,
+        brand: brand.into(),
+        customer: "alice".into(),
+        platform: "x".into(),
+        kind: "customer".into(),
+        status: status.into(),
+        assignee: None,
+        priority,
+        issue: Some("defect_or_damage".into()),
+        sentiment: Some("negative".into()),
+        opened_at: t(0),
+        last_activity_at: t(10),
+        first_response_at: None,
+        resolved_at: None,
+        due_at: due.map(t),
+        sla_state: Some("running".into()),
+        merged_into: None,
+        data: serde_json::json!({"case": {"id": id}}),
+    }
+}
+
+#[test]
+fn cases_round_trip_with_links_events_and_progress() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    s.commit(&batch(vec![post("1", "broken sandal"), post("22", "still broken")]), t(0)).unwrap();
+    let ids: Vec<i64> = s.posts_after(0, 10).unwrap().iter().map(|p| p.id).collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(s.threaded_through().unwrap(), 0);
+    let write = CaseWrite {
+        cases: vec![case_row(1, "Gilt", "new", 40, Some(3600))],
+        links: ids
+            .iter()
+            .map(|&p| CaseLink { post_id: p, case_id: 1, role: "customer".into(), rule: "new".into() })
+            .collect(),
+        events: vec![CaseEvent {
+            case_id: 1,
+            at: t(1),
+            kind: "opened".into(),
+            actor: None,
+            data: serde_json::json!({}),
+        }],
+        threaded_through: Some(ids[1]),
+    };
+    s.write_cases(&write, t(100)).unwrap();
+    // Re-writing is idempotent for links and never moves progress backwards.
+    s.write_cases(&CaseWrite { threaded_through: Some(ids[0]), ..write.clone() }, t(100)).unwrap();
+    assert_eq!(s.threaded_through().unwrap(), ids[1]);
+    assert!(s.posts_after(ids[1], 10).unwrap().is_empty());
+    assert_eq!(s.case(1).unwrap().unwrap(), write.cases[0]);
+    assert_eq!(s.case_posts(1).unwrap().len(), 2);
+    assert_eq!(s.case_events(1).unwrap().len(), 2);
+    assert_eq!(s.max_case_id().unwrap(), 1);
+    assert_eq!(s.stats().unwrap().cases, 1);
+}
+
+#[test]
+fn case_queue_is_scoped_filtered_and_ordered() {
+    let mut s = SqliteStore::open_in_memory().unwrap();
+    let cases = vec![
+        case_row(1, "Gilt", "new", 40, Some(7200)),
+        case_row(2, "Gilt", "open", 40, Some(3600)),
+        case_row(3, "Gilt", "resolved", 90, None),
+        case_row(4, "Brooks", "new", 80, Some(60)),
+        case_row(5, "Gilt", "new", 70, None),
+    ];
+    s.write_cases(&CaseWrite { cases, ..CaseWrite::default() }, t(0)).unwrap();
+    let ids = |q: CaseQuery| s.cases(&q).unwrap().iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(ids(CaseQuery::default()), vec![4, 5, 2, 1], "priority, then due time; resolved hidden");
+    assert_eq!(ids(CaseQuery { brands: Some(vec!["gilt".into()]), ..CaseQuery::default() }), vec![5, 2, 1]);
+    assert_eq!(ids(CaseQuery { brands: Some(vec![]), ..CaseQuery::default() }), Vec::<i64>::new());
+    assert_eq!(ids(CaseQuery { all: true, brand: Some("Gilt".into()), ..CaseQuery::default() }), vec![3, 5, 2, 1]);
+    assert_eq!(ids(CaseQuery { status: Some("open".into()), ..CaseQuery::default() }), vec![2]);
+    assert_eq!(ids(CaseQuery { assignee: Some(String::new()), limit: Some(2), ..CaseQuery::default() }), vec![4, 5]);
 }
 
 proptest! {

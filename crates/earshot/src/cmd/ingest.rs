@@ -57,7 +57,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     let mut store = args.db.open()?;
-    let brand_configs = match config::resolve(args.config.as_deref())? {
+    let config_path = config::resolve(args.config.as_deref())?;
+    let policies = earshot::cases::load_policies(config_path.as_deref())?;
+    let brand_configs = match config_path {
         Some(path) => {
             let brands = config::load_brands(&path)?;
             store.upsert_brands(&brands, chrono::Utc::now())?;
@@ -71,7 +73,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for path in &args.paths {
         ingestor.ingest(Input::open(path)?, format)?;
     }
-    let summary = ingestor.finish()?;
+    let mut summary = ingestor.finish()?;
+    let threaded = earshot::cases::CaseStage::open(&store, policies)?.run(&mut store, chrono::Utc::now())?;
+    summary.posts_in_cases = threaded.linked;
+    summary.cases_opened = threaded.opened;
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod cases;
 pub mod classify;
 pub mod demo;
 pub mod formats;
