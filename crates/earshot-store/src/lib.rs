@@ -350,6 +350,53 @@ pub struct CaseQuery {
     pub offset: usize,
 }
 
+/// A user of the inbox and API. `brands` is the scope: the brands whose cases and posts they may see (`*` = all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    /// User id.
+    pub id: i64,
+    /// Login name.
+    pub name: String,
+    /// `admin`, `lead`, `agent` or `viewer`.
+    pub role: String,
+    /// Brands in scope.
+    pub brands: Vec<String>,
+    /// Argon2 PHC string, when the user has a password.
+    #[serde(skip_serializing)]
+    pub password_hash: Option<String>,
+}
+
+/// A login session (the id itself is only ever in the user's cookie; the store has its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The user.
+    pub user: UserRow,
+    /// The anti-CSRF token of this session's forms.
+    pub csrf: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Users, sessions and API tokens: who may see what.
+pub trait Accounts {
+    /// Creates a user (fails when the name is taken).
+    fn add_user(&mut self, user: &UserRow, now: DateTime<Utc>) -> Result<i64>;
+    /// A user by name (case-insensitive).
+    fn user_by_name(&self, name: &str) -> Result<Option<UserRow>>;
+    /// Every user.
+    fn users(&self) -> Result<Vec<UserRow>>;
+    /// Records an API token hash for a user.
+    fn add_token(&mut self, user_id: i64, token_hash: &str, now: DateTime<Utc>) -> Result<()>;
+    /// The user of an API token hash.
+    fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>>;
+    /// Records a session.
+    fn add_session(&mut self, id_hash: &str, user_id: i64, csrf: &str, expires_at: DateTime<Utc>) -> Result<()>;
+    /// A live session by id hash (expired ones are not returned).
+    fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>>;
+    /// Ends a session.
+    fn delete_session(&mut self, id_hash: &str) -> Result<()>;
+}
+
 /// The storage interface. The embedded SQLite store implements it; a
 /// PostgreSQL store will implement the same contract.
 pub trait Store {

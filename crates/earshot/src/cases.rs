@@ -147,6 +147,17 @@ pub struct CaseExtra {
     issue_priority: i64,
 }
 
+impl CaseExtra {
+    /// The attributes as stored on a case row.
+    pub fn of(row: &CaseRow) -> CaseExtra {
+        CaseExtra {
+            issue: row.issue.clone(),
+            sentiment: row.sentiment.clone(),
+            issue_priority: if row.issue.is_some() { row.priority } else { -1 },
+        }
+    }
+}
+
 /// What a threading run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ThreadSummary {
@@ -224,11 +235,7 @@ impl CaseStage {
         }
         let Some(row) = store.case(id.0 as i64).context("reading a case")? else { return Ok(false) };
         let stored = StoredCase::from_row(&row)?;
-        let extra = CaseExtra {
-            issue: row.issue.clone(),
-            sentiment: row.sentiment.clone(),
-            issue_priority: if row.issue.is_some() { row.priority } else { -1 },
-        };
+        let extra = CaseExtra::of(&row);
         self.cases.insert(id, (stored, extra));
         Ok(true)
     }

@@ -4,8 +4,10 @@
 //! Keeping the pipeline here (not in `main.rs`) lets benches and tests drive
 //! the exact code path the CLI uses.
 
+pub mod auth;
 pub mod bench;
 pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod serve;

@@ -25,6 +25,10 @@ enum Command {
     Stats(cmd::stats::Args),
     /// List customer cases, most urgent first.
     Cases(cmd::cases::Args),
+    /// Serve the web inbox and the JSON API.
+    Serve(cmd::serve::Args),
+    /// Manage the people who may use the inbox and the API.
+    Users(cmd::users::Args),
     /// The latest posts, optionally by brand or full-text search.
     Posts(cmd::posts::Args),
     /// Records that could not be decoded, with source, position and reason.
@@ -61,6 +65,8 @@ fn main() -> ExitCode {
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Stats(args) => cmd::stats::run(args),
         Command::Cases(args) => cmd::cases::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Users(args) => cmd::users::run(args),
         Command::Posts(args) => cmd::posts::run(args),
         Command::Rejects(args) => cmd::rejects::run(args),
         Command::Formats => cmd::formats::run(),

@@ -1,8 +1,8 @@
 //! The embedded SQLite store: one file, WAL mode, versioned migrations.
 
 use crate::{
-    AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, Doing, NewReject, PostQuery, Result,
-    Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject,
+    Accounts, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, Doing, NewReject, PostQuery,
+    Result, SessionRow, Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -19,6 +19,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0002_fts_batch_index.sql")),
         M::up(include_str!("migrations/0003_post_analysis.sql")),
         M::up(include_str!("migrations/0004_cases.sql")),
+        M::up(include_str!("migrations/0005_users.sql")),
     ])
 });
 
@@ -656,6 +657,86 @@ impl Store for SqliteStore {
 
     fn max_case_id(&self) -> Result<i64> {
         self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM cases", [], |r| r.get(0)).doing("reading case ids")
+    }
+}
+
+fn row_to_user(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: r.get(2)?,
+        brands: parse_json(r.get::<_, Option<String>>(3)?),
+        password_hash: r.get(4)?,
+    })
+}
+
+const USER_COLUMNS: &str = "u.id, u.name, u.role, u.brands, u.password_hash";
+
+impl Accounts for SqliteStore {
+    fn add_user(&mut self, user: &UserRow, now: DateTime<Utc>) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO users (name, role, brands, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user.name, user.role, json(&user.brands, "user brands")?, user.password_hash, ms(now)],
+            )
+            .doing("adding a user (is the name taken?)")?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn user_by_name(&self, name: &str) -> Result<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.name = ?1");
+        self.conn.query_row(&sql, params![name], row_to_user).optional().doing("reading a user")
+    }
+
+    fn users(&self) -> Result<Vec<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name");
+        let mut stmt = self.conn.prepare_cached(&sql).doing("listing users")?;
+        let rows = stmt.query_map([], row_to_user).doing("listing users")?;
+        rows.collect::<rusqlite::Result<_>>().doing("listing users")
+    }
+
+    fn add_token(&mut self, user_id: i64, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO api_tokens (token_hash, user_id, created_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, user_id, ms(now)],
+            )
+            .doing("adding an API token")?;
+        Ok(())
+    }
+
+    fn user_by_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1");
+        self.conn.query_row(&sql, params![token_hash], row_to_user).optional().doing("checking an API token")
+    }
+
+    fn add_session(&mut self, id_hash: &str, user_id: i64, csrf: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO sessions (id_hash, user_id, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id_hash, user_id, csrf, ms(expires_at)],
+            )
+            .doing("starting a session")?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id_hash = ?1 AND s.expires_at > ?2"
+        );
+        self.conn
+            .query_row(&sql, params![id_hash, ms(now)], |r| {
+                Ok(SessionRow { user: row_to_user(r)?, csrf: r.get(5)?, expires_at: from_ms(r.get(6)?) })
+            })
+            .optional()
+            .doing("checking a session")
+    }
+
+    fn delete_session(&mut self, id_hash: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash]).doing("ending a session")?;
+        Ok(())
     }
 }
 

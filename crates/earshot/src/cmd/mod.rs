@@ -9,8 +9,10 @@ pub mod ingest;
 pub mod posts;
 pub mod reanalyze;
 pub mod rejects;
+pub mod serve;
 pub mod stats;
 pub mod train;
+pub mod users;
 
 use anyhow::{Context, Result};
 use earshot_store::SqliteStore;
