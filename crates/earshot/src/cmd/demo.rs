@@ -20,6 +20,9 @@ pub struct Args {
     /// Print the ingest summary as JSON on the last line.
     #[arg(long)]
     pub json: bool,
+    /// Where the inbox listens.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
 }
 
 fn remove_db(path: &std::path::Path) -> Result<()> {
@@ -123,10 +126,69 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     println!();
+    println!("cases (most urgent first; `earshot cases --db {}`):", args.db.display());
+    for c in store.cases(&earshot_store::CaseQuery { all: true, limit: Some(8), ..Default::default() })? {
+        let outcome = c.data.pointer("/case/outcome").and_then(|v| v.as_str()).unwrap_or("unknown");
+        let offered: Vec<&str> = c
+            .data
+            .get("remedies_offered")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|r| r.as_str()).collect())
+            .unwrap_or_default();
+        println!(
+            "  #{:<3} {:<9} @{:<16} priority {:<3} {:<22} offered {:<28} outcome {}",
+            c.id,
+            c.brand,
+            c.customer,
+            c.priority,
+            c.issue.as_deref().unwrap_or("-"),
+            if offered.is_empty() { "-".to_string() } else { offered.join(", ") },
+            outcome
+        );
+    }
+    println!();
     println!("database: {}  (try `earshot posts --db {} --search sandal`)", args.db.display(), args.db.display());
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     }
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    serve_demo(store, &args)
+}
+
+/// Creates a demo login and serves the inbox on the demo database (dry run: replies are recorded, not sent).
+fn serve_demo(mut store: SqliteStore, args: &Args) -> Result<ExitCode> {
+    use earshot_store::Accounts;
+    let password = earshot::auth::new_secret()[..16].to_string();
+    let user = earshot_store::UserRow {
+        id: 0,
+        name: "demo".into(),
+        role: "admin".into(),
+        brands: vec!["*".into()],
+        password_hash: Some(earshot::auth::hash_password(&password)?),
+    };
+    store.add_user(&user, Utc::now())?;
+    drop(store);
+    let policies = earshot::cases::policies_from_toml(demo::CONFIG)?;
+    let app = earshot::serve::App::new(earshot::serve::ServeOptions {
+        db: args.db.clone(),
+        policies,
+        dry_run: true,
+        secure_cookies: false,
+    })?;
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| {
+            format!("cannot listen on {}\nhint: pass --addr HOST:PORT, or --no-serve to skip the inbox", args.addr)
+        })?;
+        println!();
+        println!(
+            "inbox: http://{}/   login: demo / {password}   (replies are a dry run; Ctrl-C to stop)",
+            listener.local_addr()?
+        );
+        earshot::serve::serve(app, listener).await
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
