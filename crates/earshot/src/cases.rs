@@ -335,6 +335,10 @@ impl CaseStage {
             }
             Role::Brand => {
                 stored.sla.push(SlaEvent::BrandReplied { at });
+                // The brand is working it.
+                if stored.case.status == earshot_cases::CaseStatus::New {
+                    stored.case.status = earshot_cases::CaseStatus::Open;
+                }
                 for r in remedies_in(&post.text) {
                     if !stored.remedies_offered.contains(&r) {
                         stored.remedies_offered.push(r);
