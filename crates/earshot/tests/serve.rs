@@ -15,6 +15,7 @@ const XSS: &str = r#"{"data":{"id":"990000000000000001","text":"Gilt <script>ale
 
 struct Server {
     base: String,
+    db: std::path::PathBuf,
     gilt_token: String,
     brooks_token: String,
     _dir: tempfile::TempDir,
@@ -53,7 +54,7 @@ async fn start() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(app, listener));
-    Server { base, gilt_token, brooks_token, _dir: dir }
+    Server { base, db: dir.path().join("inbox.db"), gilt_token, brooks_token, _dir: dir }
 }
 
 fn client() -> reqwest::Client {
@@ -245,4 +246,41 @@ async fn reply_remedy_and_resolve_through_the_api() {
     assert!(kinds.contains(&"reply") && kinds.contains(&"remedy") && kinds.contains(&"status"), "{kinds:?}");
     let (st, _) = act(serde_json::json!({"action": "remedy", "value": "a pony"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_pages_hear_about_posts_ingested_by_another_process() {
+    let s = start().await;
+    let cookie = login(&s, "gina", "gina-password").await.unwrap();
+    let mut events = client().get(format!("{}/events", s.base)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    // Let the watcher see the current watermark first.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let line = r#"{"data":{"id":"990000000000000002","text":"@Gilt where is my order?","author_id":"78","created_at":"2012-01-06T10:00:00.000Z"},"includes":{"users":[{"id":"78","username":"newcomer"}]}}
+"#;
+    let db = s.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = SqliteStore::open(&db).unwrap();
+        let brands = BrandsFile::from_toml(earshot::demo::CONFIG).unwrap().brands;
+        let mut ing = Ingestor::new(&mut store, Brands::new(brands));
+        ing.ingest(Input::from_bytes("more.jsonl", line.as_bytes()), None).unwrap();
+        ing.finish().unwrap();
+        CaseStage::open(&store, Default::default()).unwrap().run(&mut store, chrono::Utc::now()).unwrap();
+    })
+    .await
+    .unwrap();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Some(chunk) = events.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: cases") {
+                return seen;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("an SSE event within 10 s");
+    assert!(got.contains("event: cases"), "{got}");
 }

@@ -125,7 +125,22 @@ pub fn router(app: Arc<App>) -> Router {
 
 /// Serves until the process is stopped.
 pub async fn serve(app: Arc<App>, listener: tokio::net::TcpListener) -> Result<()> {
+    tokio::spawn(watch_for_new_posts(app.clone()));
     axum::serve(listener, router(app)).await.context("the server stopped")
+}
+
+/// Announces new cases to live pages when another process (`earshot ingest`, `earshot watch`) threads new posts
+/// into the store: the threading watermark moves.
+async fn watch_for_new_posts(app: Arc<App>) {
+    let mut last = None;
+    loop {
+        let now = db(&app, |s| Ok(s.threaded_through()?)).await.ok();
+        if now.is_some() && last.is_some() && now != last {
+            app.announce("cases");
+        }
+        last = now.or(last);
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
 }
 
 // ---- errors ----
