@@ -242,6 +242,8 @@ async fn reply_remedy_and_resolve_through_the_api() {
     assert_eq!(case["status"], "resolved");
     let first = case["sla"].as_array().unwrap().iter().find(|t| t["target"] == "first_response").unwrap();
     assert_eq!(first["state"], "breached", "the post is from 2012: its first response came years late: {case}");
+    let history = case["sla_history"].as_array().unwrap();
+    assert!(history.iter().any(|t| t["to_state"] == "breached"), "the breach is part of the history: {case}");
     let kinds: Vec<&str> = case["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"reply") && kinds.contains(&"remedy") && kinds.contains(&"status"), "{kinds:?}");
     let (st, _) = act(serde_json::json!({"action": "remedy", "value": "a pony"})).await;

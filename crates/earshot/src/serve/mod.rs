@@ -633,7 +633,13 @@ async fn api_case(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Pat
     let mut out = case_json(&v.row);
     out["posts"] = serde_json::to_value(&v.posts).map_err(|e| Fail::Internal(e.into()))?;
     out["events"] = serde_json::to_value(&v.events).map_err(|e| Fail::Internal(e.into()))?;
-    out["sla"] = Value::Array(sla_json(&app, &v, Utc::now()));
+    let now = Utc::now();
+    out["sla"] = Value::Array(sla_json(&app, &v, now));
+    // Every state change of every clock up to now, derived from the stored events (history, not only state).
+    let fallback = default_policy();
+    let policy = app.opts.policies.for_brand(&v.row.brand).unwrap_or(&fallback);
+    out["sla_history"] = serde_json::to_value(earshot_cases::evaluate(policy, &v.stored.sla, now).history)
+        .map_err(|e| Fail::Internal(e.into()))?;
     out["suggested_replies"] = serde_json::to_value(suggestions(&v)).map_err(|e| Fail::Internal(e.into()))?;
     Ok(Json(out))
 }
