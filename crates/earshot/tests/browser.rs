@@ -1,5 +1,5 @@
 //! The inbox in a real browser (Debian's chromium, headless, through chromedriver): log in, open the top case,
-//! reply, record a remedy, resolve, and see the SLA met. Screenshots go to `target/screenshots/`.
+//! reply through a fake X API (a local server speaking X API v2), record a remedy, resolve, and see the SLA met. Screenshots go to `target/screenshots/`.
 //!
 //! Needs `chromium` and `chromedriver` on PATH (`.ci/run` installs them). Without them the test is skipped locally
 //! and fails under CI.
@@ -63,6 +63,9 @@ async fn an_agent_replies_records_a_remedy_and_resolves_within_the_sla() {
         return;
     };
 
+    // Two TLS stacks meet in this test (fantoccini's and the outbox's HTTP client): pick one crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
     // A store with the seed stories plus one fresh complaint, published five minutes ago.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("browser.db");
@@ -88,8 +91,11 @@ async fn an_agent_replies_records_a_remedy_and_resolves_within_the_sla() {
     store.add_user(&user, chrono::Utc::now()).unwrap();
     drop(store);
 
+    // Replies go to a local server that speaks X API v2.
+    let fake = earshot_outbox::fake::FakePlatforms::start().await;
+    let publishers = std::sync::Arc::new(fake.publishers("Gilt"));
     let app =
-        App::new(ServeOptions { db, policies: Default::default(), dry_run: true, secure_cookies: false }).unwrap();
+        App::new(ServeOptions { db, dry_run: false, publishers: Some(publishers), ..ServeOptions::default() }).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(app, listener));
@@ -149,7 +155,11 @@ async fn an_agent_replies_records_a_remedy_and_resolves_within_the_sla() {
 
     // Reply with the first suggestion.
     c.find(Locator::Css("button.send-reply")).await.unwrap().click().await.unwrap();
-    wait_text(&c, ".flash", "reply recorded").await;
+    wait_text(&c, ".flash", "reply sent on x").await;
+    let tweets = fake.tweets();
+    assert_eq!(tweets.len(), 1, "one reply posted: {tweets:?}");
+    assert_eq!(tweets[0]["in_reply_to_tweet_id"], "991000000000000001", "{tweets:?}");
+    assert!(tweets[0]["text"].as_str().unwrap().contains("gift card"), "{tweets:?}");
 
     // Record a remedy.
     // The fourth remedy is gift_card.

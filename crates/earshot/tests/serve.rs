@@ -49,8 +49,7 @@ async fn start() -> Server {
     store.add_token(gilt, &auth::token_hash(&gilt_token), chrono::Utc::now()).unwrap();
     store.add_token(brooks, &auth::token_hash(&brooks_token), chrono::Utc::now()).unwrap();
     drop(store);
-    let app =
-        App::new(ServeOptions { db, policies: Default::default(), dry_run: true, secure_cookies: false }).unwrap();
+    let app = App::new(ServeOptions { db, dry_run: true, ..ServeOptions::default() }).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(app, listener));

@@ -176,6 +176,7 @@ fn serve_demo(mut store: SqliteStore, args: &Args) -> Result<ExitCode> {
         policies,
         dry_run: true,
         secure_cookies: false,
+        publishers: None,
     })?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async {

@@ -18,7 +18,8 @@ pub struct Args {
     /// Config file (brands and `[sla]` policies); default ./earshot.toml when present.
     #[arg(long, env = "EARSHOT_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Send replies through the platforms (default: record them only, a dry run).
+    /// Send replies through the platforms with the accounts of `[outbox]` in the config (default: record them
+    /// only, a dry run; `[outbox] dry_run = false` is needed too).
     #[arg(long)]
     pub send: bool,
     /// Mark session cookies Secure (set this when serving behind HTTPS).
@@ -31,11 +32,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
     drop(store);
     let config_path = config::resolve(args.config.as_deref())?;
     let policies = earshot::cases::load_policies(config_path.as_deref())?;
+    let outbox = match &config_path {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("cannot read config file {}", p.display()))?;
+            earshot_outbox::OutboxConfig::from_toml(&text).with_context(|| format!("in config file {}", p.display()))?
+        }
+        None => earshot_outbox::OutboxConfig::default(),
+    };
+    // Replies go out only when asked on the command line and not held back by `[outbox] dry_run`.
+    let dry_run = !args.send || outbox.dry_run;
+    let publishers = if dry_run {
+        None
+    } else {
+        let accounts = outbox
+            .resolve(|name| std::env::var(name).ok())
+            .context("cannot set up the brands' platform accounts ([[outbox.accounts]] in the config)")?;
+        Some(std::sync::Arc::new(earshot_outbox::Publishers::from_accounts(&accounts)?))
+    };
     let app = App::new(ServeOptions {
         db: args.db.db.clone(),
         policies,
-        dry_run: !args.send,
+        dry_run,
         secure_cookies: args.secure_cookies,
+        publishers,
     })?;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async {

@@ -44,7 +44,7 @@ const REMEDIES: [&str; 7] =
     ["apology", "replacement", "refund", "gift_card", "waitlist", "expedited_shipping", "other"];
 
 /// How to run the server.
-#[derive(Debug, Clone)]
+#[derive(Clone, Default)]
 pub struct ServeOptions {
     /// The database.
     pub db: PathBuf,
@@ -54,6 +54,18 @@ pub struct ServeOptions {
     pub dry_run: bool,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// The brands' platform accounts replies are sent from (`[outbox]` in the config); unused in a dry run.
+    pub publishers: Option<Arc<earshot_outbox::Publishers>>,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("db", &self.db)
+            .field("dry_run", &self.dry_run)
+            .field("publishers", &self.publishers.as_ref().map(|p| p.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Shared server state.
@@ -552,11 +564,81 @@ fn form_action(form: &HashMap<String, String>) -> Result<Action, Fail> {
 
 async fn run_action(app: &Arc<App>, user: UserRow, id: i64, action: Action) -> Result<actions::ActionResult, Fail> {
     let app2 = app.clone();
-    let result =
-        db(app, move |s| Ok(actions::apply(s, &app2.opts.policies, &user, id, action, Utc::now(), app2.opts.dry_run)?))
+    let now = Utc::now();
+    let reply = match &action {
+        Action::Reply { text, .. } if !app.opts.dry_run => Some(text.trim().to_string()),
+        _ => None,
+    };
+    let mut result =
+        db(app, move |s| Ok(actions::apply(s, &app2.opts.policies, &user, id, action, now, app2.opts.dry_run)?))
             .await?;
+    if let Some(text) = reply {
+        result.message = send_reply(app, &result.case, &text, now).await?;
+    }
     app.announce("cases");
     Ok(result)
+}
+
+/// Sends a reply through the brand's account on the case's platform and records the result on the case
+/// (`reply_sent` with the platform's id and URL, or `reply_failed` with the reason and what to do).
+///
+/// Sent at once, in the request: a failure is shown to the agent right away. Retries of retryable failures are
+/// recorded (`reply_retry`) but not yet re-driven in the background.
+async fn send_reply(app: &Arc<App>, case: &CaseRow, text: &str, now: DateTime<Utc>) -> Result<String, Fail> {
+    use earshot_outbox::{Outbox, OutboxItem, Outcome};
+    let platform = earshot_core::Platform::parse(&case.platform).unwrap_or(earshot_core::Platform::Other);
+    let stored = StoredCase::from_row(case)?;
+    let in_reply_to = stored.case.post_ids.last().cloned().unwrap_or_default();
+    let mut item = OutboxItem::new(
+        &case.id.to_string(),
+        &now.timestamp_millis().to_string(),
+        &case.brand,
+        platform,
+        &in_reply_to,
+        text,
+        now,
+    );
+    let outbox = Outbox { dry_run: false, ..Outbox::default() };
+    let publisher = app.opts.publishers.as_ref().and_then(|p| p.get(&case.brand, platform));
+    let (kind, data, message) = match publisher {
+        None => (
+            "reply_failed",
+            json!({ "reason": format!("no {} account is configured for {}", case.platform, case.brand) }),
+            format!(
+                "reply not sent: no {} account for {} (add one under [[outbox.accounts]] in earshot.toml)",
+                case.platform, case.brand
+            ),
+        ),
+        Some(p) => {
+            let outcome =
+                outbox.send(&mut item, p, &mut (), now).await.map_err(|e| Fail::Internal(anyhow::anyhow!("{e}")))?;
+            match outcome {
+                Outcome::Sent(sent) => (
+                    "reply_sent",
+                    json!({ "native_id": sent.native_id, "url": sent.url, "idempotency_key": item.idempotency_key }),
+                    format!("reply sent on {}", case.platform),
+                ),
+                Outcome::Failed { reason } => {
+                    ("reply_failed", json!({ "reason": reason }), format!("reply failed: {reason}"))
+                }
+                Outcome::Retry { at, reason, .. } => (
+                    "reply_retry",
+                    json!({ "reason": reason, "retry_at": at }),
+                    format!("reply not sent yet ({reason}); retry after {}", when(at)),
+                ),
+                Outcome::Deferred { until } => (
+                    "reply_retry",
+                    json!({ "reason": "rate limited", "retry_at": until }),
+                    format!("reply not sent yet (rate limited); retry after {}", when(until)),
+                ),
+                Outcome::DryRun(_) => ("reply_dry_run", json!({}), "reply recorded (dry run: not sent)".to_string()),
+            }
+        }
+    };
+    let event = earshot_store::CaseEvent { case_id: case.id, at: now, kind: kind.into(), actor: None, data };
+    db(app, move |s| Ok(s.write_cases(&earshot_store::CaseWrite { events: vec![event], ..Default::default() }, now)?))
+        .await?;
+    Ok(message)
 }
 
 async fn case_action_form(
