@@ -339,10 +339,12 @@ impl CaseStage {
                 if stored.case.status == earshot_cases::CaseStatus::New {
                     stored.case.status = earshot_cases::CaseStatus::Open;
                 }
+                // What the brand's public reply offers is a remedy given (an agent can record more later).
                 for r in remedies_in(&post.text) {
                     if !stored.remedies_offered.contains(&r) {
                         stored.remedies_offered.push(r);
                     }
+                    stored.case.add_remedy(r);
                 }
             }
             Role::Participant => {}

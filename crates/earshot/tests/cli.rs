@@ -228,6 +228,9 @@ fn demo_seed_stories_become_cases() {
     let offered: Vec<&str> =
         sandal["data"]["remedies_offered"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert!(offered.contains(&"refund") && !offered.contains(&"replacement"), "{sandal}");
+    let remedies: Vec<&str> =
+        sandal["data"]["case"]["remedies"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(remedies.contains(&"refund") && !remedies.contains(&"gift_card"), "a bare refund: {sandal}");
     assert_eq!(sandal["issue"], "defect_or_damage", "{sandal}");
 
     // Brooks: replaced within 24 hours, customer kept.
