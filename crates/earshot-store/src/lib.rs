@@ -436,4 +436,6 @@ pub trait Store {
     fn recent_cases(&self, since: DateTime<Utc>) -> Result<Vec<CaseRow>>;
     /// The largest case id (0 when none).
     fn max_case_id(&self) -> Result<i64>;
+    /// The newest published time of any stored post (an index lookup, unlike [`Store::stats`]).
+    fn last_published(&self) -> Result<Option<DateTime<Utc>>>;
 }

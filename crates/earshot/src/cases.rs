@@ -215,7 +215,8 @@ impl CaseStage {
     pub fn open(store: &dyn Store, policies: SlaPolicies) -> Result<CaseStage> {
         let config = ThreaderConfig::default();
         let mut threader = Threader::new(config.clone());
-        let last = store.stats().context("reading the store")?.last_published.unwrap_or_default();
+        // Not `stats()`: its counts scan the whole store, and this runs after every ingest.
+        let last = store.last_published().context("reading the store")?.unwrap_or_default();
         let since = last - Duration::from_std(config.retention).unwrap_or(Duration::days(14));
         for row in store.recent_cases(since).context("reading recent cases")? {
             threader.restore(&StoredCase::from_row(&row)?.case);

@@ -655,6 +655,14 @@ impl Store for SqliteStore {
         rows.collect::<rusqlite::Result<_>>().doing("reading recent cases")
     }
 
+    fn last_published(&self) -> Result<Option<DateTime<Utc>>> {
+        let v: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(published_at) FROM posts", [], |r| r.get(0))
+            .doing("reading the newest post time")?;
+        Ok(v.map(from_ms))
+    }
+
     fn max_case_id(&self) -> Result<i64> {
         self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM cases", [], |r| r.get(0)).doing("reading case ids")
     }

@@ -173,6 +173,7 @@ fn cases_round_trip_with_links_events_and_progress() {
     assert_eq!(s.case_posts(1).unwrap().len(), 2);
     assert_eq!(s.case_events(1).unwrap().len(), 2);
     assert_eq!(s.max_case_id().unwrap(), 1);
+    assert_eq!(s.last_published().unwrap(), Some(t(2)), "post \"22\" is published at t(2)");
     assert_eq!(s.stats().unwrap().cases, 1);
 }
 
