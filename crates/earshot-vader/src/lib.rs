@@ -48,7 +48,7 @@ mod pystr;
 use std::cell::RefCell;
 use std::fmt;
 
-use crate::lexicon::{C_INCR, N_SCALAR, PyNum, TABLES, Tables};
+use crate::lexicon::{C_INCR, Lexicon, MAX_KEY_LEN, N_SCALAR, PyNum, TABLES, Tables, Word, WordInfo};
 pub use crate::pyround::py_round;
 
 /// VADER's four scores for one text, already rounded as Python returns them.
@@ -112,18 +112,51 @@ pub fn polarity_scores(text: &str) -> Polarity {
     SentimentIntensityAnalyzer::new().polarity_scores(text)
 }
 
-/// One token of `SentiText.words_and_emoticons`, with what the rules ask about it precomputed.
+/// One token of `SentiText.words_and_emoticons`, with everything the rules ask about it computed once: the rules
+/// only ever compare a lower-cased token with fixed words, so they need its [`WordInfo`], not its text.
 #[derive(Clone, Copy)]
 struct Token {
-    /// Byte range of `token.lower()` in the scratch buffer.
-    lower_start: usize,
-    lower_end: usize,
-    /// `self.lexicon.get(token.lower())`.
-    valence: Option<f64>,
-    /// `token.lower() in BOOSTER_DICT` (value of the entry).
-    booster: Option<f64>,
+    /// The table entry of `token.lower()` (lexicon valence, booster, rule word), or the default if none.
+    info: WordInfo,
     /// `token.isupper()`.
     upper: bool,
+    /// `negated([token.lower()])`: in `NEGATE` or containing `"n't"`.
+    negated: bool,
+}
+
+impl Token {
+    /// `self.lexicon.get(token.lower())`.
+    #[inline]
+    fn valence(&self) -> Option<f64> {
+        self.info.in_lexicon.then_some(self.info.valence)
+    }
+
+    /// `BOOSTER_DICT.get(token.lower())`.
+    #[inline]
+    fn booster(&self) -> Option<f64> {
+        self.info.booster.value()
+    }
+
+    /// Token `text[start..end]` of the (emoji-expanded) text: `_strip_punc_if_word`, then one table lookup.
+    #[inline]
+    fn new(lexicon: &Lexicon, text: &str, start: usize, end: usize, ascii: bool, lower: &mut String) -> Token {
+        if ascii {
+            // The common case: strip, lower-case and test case eight bytes at a time, without copying the word.
+            let p = text.as_bytes();
+            let (start, end) = pystr::strip_punc_if_word_ascii(p, start, end);
+            let word = pystr::scan_ascii_word(p, start, end);
+            let len = end - start;
+            let info = if len <= MAX_KEY_LEN { lexicon.get(&word.key, len) } else { WordInfo::default() };
+            let negated = info.negate || (word.apostrophe && pystr::ascii_lower_contains_nt(&p[start..end]));
+            Token { info, upper: word.upper, negated }
+        } else {
+            let word = pystr::strip_punc_if_word(&text[start..end]);
+            lower.clear();
+            pystr::push_py_lower(word, lower);
+            let info = lexicon.get_str(lower);
+            Token { info, upper: pystr::py_isupper(word), negated: info.negate || lower.contains("n't") }
+        }
+    }
 }
 
 /// One entry of Python's `sentiments` list: a float, or an `int` (the `0` of a non-lexicon word, or an `int`
@@ -135,7 +168,9 @@ const INT_ZERO: Sentiment = PyNum { value: 0.0, is_int: true };
 /// Per-thread buffers reused across calls, so scoring a text allocates nothing in the steady state.
 #[derive(Default)]
 struct Scratch {
+    /// The emoji-expanded text, when it differs from the input.
     text: String,
+    /// `token.lower()` of the current non-ASCII token (ASCII tokens are lower-cased in registers).
     lower: String,
     tokens: Vec<Token>,
     sentiments: Vec<Sentiment>,
@@ -148,9 +183,8 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The tokens of one text with the lower-cased forms they point into.
+/// The tokens of one text.
 struct Words<'a> {
-    lower: &'a str,
     tokens: &'a [Token],
     is_cap_diff: bool,
 }
@@ -161,17 +195,16 @@ impl Words<'_> {
         self.tokens.len()
     }
 
-    /// `words_and_emoticons[i].lower()`.
+    /// Which of the rule words `words_and_emoticons[i].lower()` is, if any.
     #[inline]
-    fn lw(&self, i: usize) -> &str {
-        let t = &self.tokens[i];
-        &self.lower[t.lower_start..t.lower_end]
+    fn lw(&self, i: usize) -> Word {
+        self.tokens[i].info.word
     }
 
     /// `words_and_emoticons[i].lower() in self.lexicon`.
     #[inline]
     fn in_lexicon(&self, i: usize) -> bool {
-        self.tokens[i].valence.is_some()
+        self.tokens[i].info.in_lexicon
     }
 }
 
@@ -191,7 +224,7 @@ impl SentimentIntensityAnalyzer {
     /// The lexicon valence of a word, as `self.lexicon.get(word)` (the word must already be lower case).
     #[must_use]
     pub fn lexicon_valence(&self, word: &str) -> Option<f64> {
-        self.tables.lexicon.get(word).copied()
+        self.tables.lexicon.valence(word)
     }
 
     /// `SentimentIntensityAnalyzer.polarity_scores(text)`: VADER's scores for `text`, equal to Python's.
@@ -216,39 +249,31 @@ impl SentimentIntensityAnalyzer {
 
         // Convert emojis to their textual descriptions.
         let text = if self.replace_emojis(text, text_buf) { text_buf.as_str() } else { text };
-        let text = pystr::py_strip(text);
+        // Python strips `text` here; that changes neither `text.split()` nor the `!`/`?` counts of
+        // `_punctuation_emphasis`, the only two things `text` is used for, so it is skipped.
 
         // SentiText: whitespace tokens, punctuation stripped unless that leaves <= 2 characters.
-        lower.clear();
         tokens.clear();
         let lexicon = &self.tables.lexicon;
-        pystr::py_split_whitespace(text, |raw| {
-            let word = pystr::strip_punc_if_word(raw);
-            let lower_start = lower.len();
-            pystr::push_py_lower(word, lower);
-            let lw = &lower[lower_start..];
-            tokens.push(Token {
-                lower_start,
-                lower_end: lower.len(),
-                valence: lexicon.get(lw).copied(),
-                booster: lexicon::booster(lw),
-                upper: pystr::py_isupper(word),
-            });
+        let mut caps = 0;
+        pystr::py_split_whitespace_ranges(text, |start, end, ascii| {
+            let token = Token::new(lexicon, text, start, end, ascii, lower);
+            caps += usize::from(token.upper);
+            tokens.push(token);
         });
-        let caps = tokens.iter().filter(|t| t.upper).count();
         // allcap_differential: some, but not all, words are ALL CAPS.
         let is_cap_diff = caps > 0 && caps < tokens.len();
-        let words = Words { lower, tokens, is_cap_diff };
+        let words = Words { tokens, is_cap_diff };
 
         sentiments.clear();
         let n = words.len();
         for i in 0..n {
             // Words that are themselves modifiers score 0.
-            if words.tokens[i].booster.is_some() {
+            if words.tokens[i].booster().is_some() {
                 sentiments.push(INT_ZERO);
                 continue;
             }
-            if i < n - 1 && words.lw(i) == "kind" && words.lw(i + 1) == "of" {
+            if i < n - 1 && words.lw(i) == Word::Kind && words.lw(i + 1) == Word::Of {
                 sentiments.push(INT_ZERO);
                 continue;
             }
@@ -267,32 +292,45 @@ impl SentimentIntensityAnalyzer {
         if text.is_ascii() {
             return false;
         }
-        let first = match text.char_indices().find(|&(_, c)| !c.is_ascii() && emojis.contains_key(&c)) {
-            Some((i, _)) => i,
-            None => return false,
-        };
-        out.clear();
-        out.push_str(&text[..first]);
-        let mut prev_space = first == 0 || text.as_bytes()[first - 1] == b' ';
-        for c in text[first..].chars() {
-            if let Some(description) = (!c.is_ascii()).then(|| emojis.get(&c)).flatten() {
+        let bytes = text.as_bytes();
+        let mut found = false;
+        // `text[copied..]` is not in `out` yet: the text between emoji is copied in one piece.
+        let mut copied = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii() {
+                i += 1;
+                continue;
+            }
+            let c = text[i..].chars().next().unwrap_or(' ');
+            let next = i + c.len_utf8();
+            if let Some(description) = emojis.get(&c) {
+                if !found {
+                    out.clear();
+                    found = true;
+                }
+                // A space goes before a description unless the output so far "ends with a space": it does at the
+                // very start and after text ending in ' ', and never right after another description.
+                let prev_space = if i == copied { i == 0 } else { bytes[i - 1] == b' ' };
+                out.push_str(&text[copied..i]);
                 if !prev_space {
                     out.push(' ');
                 }
                 out.push_str(description);
-                prev_space = false;
-            } else {
-                out.push(c);
-                prev_space = c == ' ';
+                copied = next;
             }
+            i = next;
         }
-        true
+        if found {
+            out.push_str(&text[copied..]);
+        }
+        found
     }
 }
 
 /// `sentiment_valence`: the valence of word `i` after the "no", ALL-CAPS, booster, negation, idiom and "least" rules.
 fn sentiment_valence(w: &Words<'_>, i: usize) -> Sentiment {
-    let Some(lexicon_valence) = w.tokens[i].valence else {
+    let Some(lexicon_valence) = w.tokens[i].valence() else {
         return INT_ZERO;
     };
     let n = w.len();
@@ -301,12 +339,12 @@ fn sentiment_valence(w: &Words<'_>, i: usize) -> Sentiment {
     let mut is_int = false;
 
     // "no" as a negation of the next lexicon word rather than a lexicon word itself.
-    if w.lw(i) == "no" && i != n - 1 && w.in_lexicon(i + 1) {
+    if w.lw(i) == Word::No && i != n - 1 && w.in_lexicon(i + 1) {
         valence = 0.0;
     }
-    if (i > 0 && w.lw(i - 1) == "no")
-        || (i > 1 && w.lw(i - 2) == "no")
-        || (i > 2 && w.lw(i - 3) == "no" && matches!(w.lw(i - 1), "or" | "nor"))
+    if (i > 0 && w.lw(i - 1) == Word::No)
+        || (i > 1 && w.lw(i - 2) == Word::No)
+        || (i > 2 && w.lw(i - 3) == Word::No && matches!(w.lw(i - 1), Word::Or | Word::Nor))
     {
         valence = lexicon_valence * N_SCALAR;
     }
@@ -347,7 +385,7 @@ fn sentiment_valence(w: &Words<'_>, i: usize) -> Sentiment {
 #[inline]
 fn scalar_inc_dec(word: &Token, valence: f64, is_cap_diff: bool) -> f64 {
     let mut scalar = 0.0;
-    if let Some(b) = word.booster {
+    if let Some(b) = word.booster() {
         scalar = b;
         if valence < 0.0 {
             scalar *= -1.0;
@@ -368,27 +406,28 @@ fn negation_check(valence: f64, w: &Words<'_>, start_i: usize, i: usize) -> f64 
     let mut valence = valence;
     match start_i {
         0 => {
-            if lexicon::negated(w.lw(i - 1)) {
+            if w.tokens[i - 1].negated {
                 valence *= N_SCALAR;
             }
         }
         1 => {
-            if w.lw(i - 2) == "never" && matches!(w.lw(i - 1), "so" | "this") {
+            if w.lw(i - 2) == Word::Never && matches!(w.lw(i - 1), Word::So | Word::This) {
                 valence *= 1.25;
-            } else if w.lw(i - 2) == "without" && w.lw(i - 1) == "doubt" {
+            } else if w.lw(i - 2) == Word::Without && w.lw(i - 1) == Word::Doubt {
                 // unchanged
-            } else if lexicon::negated(w.lw(i - 2)) {
+            } else if w.tokens[i - 2].negated {
                 valence *= N_SCALAR;
             }
         }
         _ => {
             // Python: `a == "never" and (b == "so" or b == "this") or (c == "so" or c == "this")`.
-            if (w.lw(i - 3) == "never" && matches!(w.lw(i - 2), "so" | "this")) || matches!(w.lw(i - 1), "so" | "this")
+            if (w.lw(i - 3) == Word::Never && matches!(w.lw(i - 2), Word::So | Word::This))
+                || matches!(w.lw(i - 1), Word::So | Word::This)
             {
                 valence *= 1.25;
-            } else if w.lw(i - 3) == "without" && (w.lw(i - 2) == "doubt" || w.lw(i - 1) == "doubt") {
+            } else if w.lw(i - 3) == Word::Without && (w.lw(i - 2) == Word::Doubt || w.lw(i - 1) == Word::Doubt) {
                 // unchanged
-            } else if lexicon::negated(w.lw(i - 3)) {
+            } else if w.tokens[i - 3].negated {
                 valence *= N_SCALAR;
             }
         }
@@ -434,11 +473,11 @@ fn special_idioms_check(valence: f64, w: &Words<'_>, i: usize) -> PyNum {
 
 /// `_least_check`: `Some(negated valence)` if it applies.
 fn least_check(valence: f64, w: &Words<'_>, i: usize) -> Option<f64> {
-    if i > 1 && !w.in_lexicon(i - 1) && w.lw(i - 1) == "least" {
-        if w.lw(i - 2) != "at" && w.lw(i - 2) != "very" {
+    if i > 1 && !w.in_lexicon(i - 1) && w.lw(i - 1) == Word::Least {
+        if w.lw(i - 2) != Word::At && w.lw(i - 2) != Word::Very {
             return Some(valence * N_SCALAR);
         }
-    } else if i > 0 && !w.in_lexicon(i - 1) && w.lw(i - 1) == "least" {
+    } else if i > 0 && !w.in_lexicon(i - 1) && w.lw(i - 1) == Word::Least {
         return Some(valence * N_SCALAR);
     }
     None
@@ -447,7 +486,7 @@ fn least_check(valence: f64, w: &Words<'_>, i: usize) -> Option<f64> {
 /// `_but_check`, including its `list.index(value)` quirk: each score is looked up by value, so the factor lands on
 /// the first equal score, which may sit on the other side of the "but" or have been scaled already.
 fn but_check(w: &Words<'_>, sentiments: &mut [Sentiment]) {
-    let Some(bi) = (0..w.len()).find(|&i| w.lw(i) == "but") else {
+    let Some(bi) = (0..w.len()).find(|&i| w.lw(i) == Word::But) else {
         return;
     };
     for k in 0..sentiments.len() {
@@ -602,8 +641,9 @@ pub mod __private {
     /// `BOOSTER_DICT.get(word)`, two-word keys included.
     #[must_use]
     pub fn booster(word: &str) -> Option<f64> {
+        use crate::lexicon::word_id;
         match word.split_once(' ') {
-            Some((a, b)) => crate::lexicon::booster_bigram(a, b),
+            Some((a, b)) => crate::lexicon::booster_bigram(word_id(a), word_id(b)),
             None => crate::lexicon::booster(word),
         }
     }
@@ -618,7 +658,7 @@ pub mod __private {
     #[must_use]
     /// The value, and whether Python holds it as an `int`.
     pub fn special_case(phrase: &str) -> Option<(f64, bool)> {
-        let parts: Vec<&str> = phrase.split(' ').collect();
+        let parts: Vec<_> = phrase.split(' ').map(crate::lexicon::word_id).collect();
         let v = match parts[..] {
             [a, b] => crate::lexicon::special_bigram(a, b),
             [a, b, c] => crate::lexicon::special_trigram(a, b, c),

@@ -6,6 +6,10 @@
 //! `round(2.675, 2) == 2.67` (the double is just below the tie). A naive `(x * 10^n).round() / 10^n` gets both
 //! wrong. This reproduces it with exact integer arithmetic.
 
+/// `10^n` as doubles (all exact), for `n <= 17`.
+const POW10: [f64; 18] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17];
+
 /// `round(x, ndigits)` exactly as CPython computes it, for `ndigits <= 17`. The sign is kept, so a small negative
 /// number rounds to `-0.0` as in Python.
 #[must_use]
@@ -39,8 +43,10 @@ pub fn py_round(x: f64, ndigits: u32) -> f64 {
     };
     // q / 10^ndigits, correctly rounded to a double like `_Py_dg_strtod("<q>e-<ndigits>")`: when q is exactly
     // representable, one IEEE division of two exact operands is the correctly rounded quotient.
+    // (`q < 2^53` fits a u64, and both conversions are then plain instructions instead of u128 library calls;
+    // 10^17 < 2^57 is exact in a double too, as 5^17 < 2^53.)
     let magnitude = if q < (1u128 << 53) {
-        q as f64 / scale as f64
+        q as u64 as f64 / POW10[ndigits as usize]
     } else {
         format!("{q}e-{ndigits}").parse::<f64>().unwrap_or(f64::NAN)
     };
