@@ -20,6 +20,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0003_post_analysis.sql")),
         M::up(include_str!("migrations/0004_cases.sql")),
         M::up(include_str!("migrations/0005_users.sql")),
+        M::up(include_str!("migrations/0006_post_brands_by_post.sql")),
     ])
 });
 

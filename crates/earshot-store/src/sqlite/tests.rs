@@ -116,7 +116,7 @@ fn reopening_a_file_keeps_data() {
     SqliteStore::open(&path).unwrap().commit(&batch(vec![post("1", "a")]), t(0)).unwrap();
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.stats().unwrap().posts, 1);
-    assert_eq!(s.schema_version().unwrap(), 5);
+    assert_eq!(s.schema_version().unwrap(), 6);
 }
 
 fn case_row(id: i64, brand: &str, status: &str, priority: i64, due: Option<i64>) -> CaseRow {
