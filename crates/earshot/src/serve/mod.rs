@@ -30,16 +30,8 @@ use tokio::sync::broadcast;
 const SESSION_COOKIE: &str = "earshot_session";
 const SESSION_HOURS: i64 = 12;
 const STATUSES: [&str; 5] = ["new", "open", "waiting_on_customer", "resolved", "closed"];
-const ISSUES: [&str; 8] = [
-    "defect_or_damage",
-    "late_or_missing_delivery",
-    "cancellation",
-    "refund_or_billing",
-    "account_or_login",
-    "out_of_stock",
-    "rude_or_slow_service",
-    "other",
-];
+/// The issue types, as the issue classifier names them.
+const ISSUES: [&str; 8] = earshot_classify::tasks::ISSUE_LABELS;
 const REMEDIES: [&str; 7] =
     ["apology", "replacement", "refund", "gift_card", "waitlist", "expedited_shipping", "other"];
 
