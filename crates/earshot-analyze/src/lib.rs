@@ -7,6 +7,7 @@
 //! Invariant: analysis is a deterministic function of the post, the brand
 //! config and the model versions recorded in [`Analysis::versions`].
 
+mod json;
 pub mod models;
 pub mod priority;
 pub mod signals;

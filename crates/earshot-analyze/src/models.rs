@@ -3,7 +3,7 @@
 //! model is ever fetched at run time. `earshot train` reproduces them from
 //! `shared/data`; [`Models::load_dir`] uses re-trained ones instead.
 
-use earshot_classify::{Classifier, ClassifierSet, SetScratch};
+use earshot_classify::{ClassifierSet, SetScratch};
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::LazyLock;
@@ -11,13 +11,8 @@ use std::sync::LazyLock;
 /// The tasks, in the order their classifiers sit in the set.
 pub const TASKS: [&str; 5] = ["complaint", "severity", "sentiment", "issue", "intent"];
 
-macro_rules! shipped {
-    ($($task:literal),*) => {
-        [$(($task, include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/", $task, ".eclf")) as &[u8])),*]
-    };
-}
-
-static SHIPPED: [(&str, &[u8]); 5] = shipped!("complaint", "severity", "sentiment", "issue", "intent");
+// `SHIPPED`: the model files, embedded, with their versions (digests computed by `build.rs`).
+include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
 
 /// Why models could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -90,36 +85,32 @@ impl Models {
     /// The models shipped in the binary (loaded once per process).
     pub fn shipped() -> &'static Models {
         static MODELS: LazyLock<Models> = LazyLock::new(|| {
-            let loaded = SHIPPED.iter().map(|(task, bytes)| {
-                // The shipped files are checked by tests; a corrupt one is a build defect.
-                Classifier::load(bytes).unwrap_or_else(|e| panic!("shipped {task} model is invalid: {e}"))
-            });
-            let versions = SHIPPED.iter().map(|(task, bytes)| format!("{task}-{}", digest(bytes))).collect();
-            Models::new(ClassifierSet::new(loaded.collect()), versions)
+            let bytes: Vec<&[u8]> = SHIPPED.iter().map(|(_, bytes, _)| *bytes).collect();
+            // The shipped files are checked by tests; a corrupt one is a build defect.
+            let set = ClassifierSet::from_bytes(&bytes).unwrap_or_else(|e| panic!("a shipped model is invalid: {e}"));
+            let versions = SHIPPED.iter().map(|(_, _, version)| (*version).to_string()).collect();
+            Models::new(set, versions)
         });
         &MODELS
     }
 
     /// Loads `<task>.eclf` files from a directory (e.g. models re-trained on your own data).
     pub fn load_dir(dir: &Path) -> Result<Models, ModelsError> {
-        let mut classifiers = Vec::new();
-        let mut versions = Vec::new();
-        for task in TASKS {
-            let path = dir.join(format!("{task}.eclf"));
-            let bytes = std::fs::read(&path).map_err(|e| ModelsError::Load {
-                task,
-                path: path.display().to_string(),
-                source: e.into(),
-            })?;
-            let c = Classifier::load(&bytes).map_err(|source| ModelsError::Load {
-                task,
-                path: path.display().to_string(),
-                source,
-            })?;
-            versions.push(format!("{task}-{}", digest(&bytes)));
-            classifiers.push(c);
-        }
-        Ok(Models::new(ClassifierSet::new(classifiers), versions))
+        let paths: Vec<_> = TASKS.iter().map(|task| dir.join(format!("{task}.eclf"))).collect();
+        let load_error = |i: usize, source: earshot_classify::ModelError| ModelsError::Load {
+            task: TASKS[i],
+            path: paths[i].display().to_string(),
+            source,
+        };
+        let files = paths
+            .iter()
+            .enumerate()
+            .map(|(i, path)| std::fs::read(path).map_err(|e| load_error(i, e.into())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let bytes: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+        let set = ClassifierSet::from_bytes(&bytes).map_err(|e| load_error(e.file, e.source))?;
+        let versions = TASKS.iter().zip(&files).map(|(task, bytes)| format!("{task}-{}", digest(bytes))).collect();
+        Ok(Models::new(set, versions))
     }
 
     fn new(set: ClassifierSet, versions: Vec<String>) -> Models {
@@ -130,7 +121,7 @@ impl Models {
 
     /// The labels of task `i` (in [`TASKS`] order).
     pub fn task_labels(&'static self, i: usize) -> &'static [String] {
-        self.set.classifiers()[i].labels()
+        self.set.labels(i)
     }
 
     /// The versions an analysis made with these models records.
@@ -149,8 +140,7 @@ impl Models {
         SCRATCH.with(|s| {
             let mut scratch = s.borrow_mut();
             let probs = self.set.probas(&mut scratch, text, vader);
-            let c = self.set.classifiers();
-            let task = |i: usize| TaskScores { labels: c[i].labels(), probs: &probs[i] };
+            let task = |i: usize| TaskScores { labels: self.set.labels(i), probs: &probs[i] };
             f(&[task(0), task(1), task(2), task(3), task(4)])
         })
     }
@@ -165,7 +155,7 @@ impl Models {
         let mut tasks = vec![Vec::new(); TASKS.len()];
         SCRATCH.with(|s| {
             self.set.for_each_proba(&mut s.borrow_mut(), text, |i, probs| {
-                let labels = self.set.classifiers()[i].labels();
+                let labels = self.set.labels(i);
                 tasks[i] = labels.iter().cloned().zip(probs.iter().copied()).collect();
             });
         });
@@ -176,6 +166,14 @@ impl Models {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_time_versions_are_the_digests_of_the_embedded_files() {
+        for (i, (task, bytes, version)) in SHIPPED.iter().enumerate() {
+            assert_eq!(*task, TASKS[i]);
+            assert_eq!(*version, format!("{task}-{}", digest(bytes)));
+        }
+    }
 
     #[test]
     fn shipped_models_load_and_agree_with_common_sense() {

@@ -8,12 +8,14 @@
 
 use crate::signals::{Signal, SignalKind};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// One contribution to a priority score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Factor {
-    /// Which factor (`complaint`, `severity`, `negative_sentiment`, `churn_threat`, ...).
-    pub name: String,
+    /// Which factor (`complaint`, `severity`, `negative_sentiment`, `churn_threat`, ...). Borrowed when computed
+    /// here (no allocation per post), owned when deserialized.
+    pub name: Cow<'static, str>,
     /// Points added (0–100 scale).
     pub points: f32,
     /// Why, for people.
@@ -26,7 +28,7 @@ pub struct Priority {
     /// 0 (ignore) to 100 (drop everything).
     pub score: u8,
     /// `low` (< 20), `normal` (< 45), `high` (< 70) or `urgent`.
-    pub level: String,
+    pub level: Cow<'static, str>,
     /// The contributions, largest first.
     pub factors: Vec<Factor>,
 }
@@ -51,41 +53,74 @@ pub struct PriorityInput<'a> {
 }
 
 /// Computes the explained priority.
+///
+/// Runs for every post, so the factors' details are built with `push_str` and [`push_fixed2`] rather than
+/// `format!` (whose float formatting cost ~600 instructions per factor), and only for factors that count.
 pub fn priority(input: &PriorityInput<'_>) -> Priority {
     let mut factors: Vec<Factor> = Vec::new();
-    let mut add = |name: &str, points: f32, detail: String| {
+    let mut add = |name: &'static str, points: f32, detail: &dyn Fn(&mut String)| {
         if points > 0.05 {
-            factors.push(Factor { name: name.to_string(), points: (points * 10.0).round() / 10.0, detail });
+            let mut d = String::new();
+            detail(&mut d);
+            factors.push(Factor { name: Cow::Borrowed(name), points: (points * 10.0).round() / 10.0, detail: d });
         }
     };
     if input.brand_speaking {
-        return Priority { score: 0, level: "low".into(), factors: vec![] };
+        return Priority { score: 0, level: Cow::Borrowed("low"), factors: vec![] };
     }
     let p = input.complaint_probability.clamp(0.0, 1.0);
-    add("complaint", 30.0 * p, format!("complaint probability {p:.2}"));
-    add("severity", 3.75 * f32::from(input.severity.min(4)), format!("severity {} of 4", input.severity.min(4)));
+    add("complaint", 30.0 * p, &|d| {
+        d.push_str("complaint probability ");
+        push_fixed2(d, p);
+    });
+    let severity = input.severity.min(4);
+    add("severity", 3.75 * f32::from(severity), &|d| {
+        d.push_str("severity ");
+        d.push(char::from(b'0' + severity));
+        d.push_str(" of 4");
+    });
     if input.compound < -0.05 {
         let c = input.compound.max(-1.0) as f32;
-        add("negative_sentiment", 15.0 * -c, format!("VADER compound {c:.2}"));
+        add("negative_sentiment", 15.0 * -c, &|d| {
+            d.push_str("VADER compound ");
+            push_fixed2(d, c);
+        });
     }
     let has = |k: SignalKind| input.signals.iter().find(|s| s.kind == k);
     if let Some(s) = has(SignalKind::ChurnThreat) {
-        add("churn_threat", 15.0, format!("says \"{}\"", s.value));
+        add("churn_threat", 15.0, &|d| {
+            d.push_str("says \"");
+            d.push_str(&s.value);
+            d.push('"');
+        });
     } else if let Some(s) = has(SignalKind::Competitor) {
-        add("competitor", 8.0, format!("names competitor {}", s.value));
+        add("competitor", 8.0, &|d| {
+            d.push_str("names competitor ");
+            d.push_str(&s.value);
+        });
     }
     if let Some(s) = has(SignalKind::TimePressure) {
-        add("time_pressure", 10.0, format!("deadline: \"{}\"", s.value));
+        add("time_pressure", 10.0, &|d| {
+            d.push_str("deadline: \"");
+            d.push_str(&s.value);
+            d.push('"');
+        });
     }
     if has(SignalKind::Evidence).is_some() {
-        add("evidence", 4.0, "photo or video attached".into());
+        add("evidence", 4.0, &|d| d.push_str("photo or video attached"));
     }
     if matches!(input.intent, "question" | "request") {
-        add("needs_answer", 6.0, format!("{} awaiting an answer", input.intent));
+        add("needs_answer", 6.0, &|d| {
+            d.push_str(input.intent);
+            d.push_str(" awaiting an answer");
+        });
     }
     if let Some(f) = input.followers.filter(|f| *f >= 1_000) {
         // log10: 1k followers → 3 points, 10k → 6, 100k → 9, 1M+ → 12.
-        add("reach", ((f as f32).log10() - 2.0).clamp(0.0, 4.0) * 3.0, format!("{f} followers"));
+        add("reach", ((f as f32).log10() - 2.0).clamp(0.0, 4.0) * 3.0, &|d| {
+            d.push_str(itoa::Buffer::new().format(f));
+            d.push_str(" followers");
+        });
     }
     factors.sort_by(|a, b| b.points.total_cmp(&a.points));
     let total: f32 = factors.iter().map(|f| f.points).sum();
@@ -96,7 +131,28 @@ pub fn priority(input: &PriorityInput<'_>) -> Priority {
         45..70 => "high",
         _ => "urgent",
     };
-    Priority { score, level: level.into(), factors }
+    Priority { score, level: Cow::Borrowed(level), factors }
+}
+
+/// Appends `format!("{x:.2}")`: `x` rounded to two decimals, ties to even (as Rust's formatting rounds the exact
+/// value). An f32 has 24 significant bits and 100 < 2^7, so `x * 100` is exact in f64 and rounding it is rounding
+/// `x`; outside the range where that integer fits comfortably, `format!` does it.
+pub fn push_fixed2(out: &mut String, x: f32) {
+    if !(x.is_finite() && x.abs() < 1e15) {
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{x:.2}");
+        return;
+    }
+    let hundredths = (f64::from(x) * 100.0).round_ties_even().abs() as u64;
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    out.push_str(itoa::Buffer::new().format(hundredths / 100));
+    out.push('.');
+    let rest = (hundredths % 100) as u8;
+    out.push(char::from(b'0' + rest / 10));
+    out.push(char::from(b'0' + rest % 10));
 }
 
 #[cfg(test)]
@@ -126,6 +182,40 @@ mod tests {
         assert_eq!(angry.factors[0].name, "complaint");
         assert!(angry.factors.iter().any(|f| f.name == "churn_threat" && f.detail.contains("last time")));
         assert!(!angry.factors.iter().any(|f| f.name == "competitor"), "churn already counts the competitor");
+    }
+
+    #[test]
+    fn fixed2_is_format_dot_2() {
+        let check = |x: f32| {
+            let mut got = String::new();
+            push_fixed2(&mut got, x);
+            assert_eq!(got, format!("{x:.2}"), "{x:e} ({:#010x})", x.to_bits());
+        };
+        // Exact ties (round to even), zeros, bounds, non-finite.
+        for x in [0.125f32, 0.375, 0.625, 0.875, 2.5e-3, 0.0, -0.0, 1.0, -1.0, 0.005, 0.995, 1e15, -3e20] {
+            check(x);
+            check(-x);
+        }
+        for x in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::MAX, f32::MIN_POSITIVE, 1e-45] {
+            check(x);
+        }
+        // Around every rounding boundary k/200 in [-2, 2], a few ulps either side.
+        for k in -400i32..=400 {
+            let bits = (k as f32 / 200.0).to_bits();
+            for d in -4i32..=4 {
+                check(f32::from_bits(bits.wrapping_add_signed(d)));
+            }
+        }
+        // And a sweep over [-1, 1] and beyond.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = (state >> 40) as f32 / (1u64 << 24) as f32 * 4.0 - 2.0;
+            check(x);
+            check(f32::from_bits(state as u32));
+        }
     }
 
     #[test]

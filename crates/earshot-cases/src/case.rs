@@ -347,6 +347,18 @@ impl Case {
         }
     }
 
+    /// The brand answered at `at` from outside the ingested data (a reply an agent sent from the inbox): the same
+    /// bookkeeping as a brand post joining the thread, and a new case is now open. The platform's copy of the
+    /// reply, when ingested later, joins the thread as the same response.
+    pub fn brand_replied(&mut self, at: DateTime<Utc>) {
+        self.first_response_at = Some(self.first_response_at.map_or(at, |t| t.min(at)));
+        self.last_brand_at = Some(self.last_brand_at.map_or(at, |t| t.max(at)));
+        self.last_activity_at = self.last_activity_at.max(at);
+        if self.status == CaseStatus::New {
+            self.status = CaseStatus::Open;
+        }
+    }
+
     /// Moves the case to `to` at `at` (an agent's action; time is an input).
     ///
     /// Sets `resolved_at` / `closed_at`, clears `resolved_at` when a resolved case is reopened, and

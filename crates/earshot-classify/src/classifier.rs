@@ -6,7 +6,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::features::{FeatureConfig, Featurizer, SparseVec};
-use crate::format::{ModelError, ModelHeader, read_model, write_model};
+use crate::format::{
+    ModelError, ModelHeader, RowValues, StoredLinear, StoredRows, read_linear_stored, read_model, write_model,
+};
 use crate::model::Model;
 
 /// A prediction: the most probable label and every label's probability (in the model's label order).
@@ -162,124 +164,335 @@ pub fn argmax(v: &[f32]) -> usize {
 /// configs differ only in [`FeatureConfig::l2_normalize`] share one extraction, the normalised values being
 /// derived from the raw ones.
 ///
+/// The linear members of a feature group are scored through one fused table: each hashed bucket's weights for all
+/// members side by side, so a feature costs one memory access for all models instead of one per model (firehose
+/// scoring is bound by these random accesses, not by arithmetic). Only non-zero rows are kept (~280k of the 2^20
+/// buckets for the shipped models), found through a small bitmap index; the word-bigram region
+/// (`2^context_bits` buckets), which every post reads ~20 times, is a dense f32 array.
+///
 /// For count features ([`FeatureConfig::counts`]) the linear members are scored through a per-thread word cache:
 /// a text's score is the sum of its tokens' summed weight rows plus its bigrams' rows, so each distinct word's
-/// row sum (unigram + all its character n-grams, ~20 random reads into a 100 MB table) is computed once per
-/// thread and then costs one hash-map hit. That turns firehose scoring from memory-bound to cheap.
+/// row sum (unigram + all its character n-grams, ~20 random reads) is computed once per thread and then costs one
+/// hash-map hit.
 #[derive(Debug, Clone)]
 pub struct ClassifierSet {
     /// Identifies these weights, so a scratch's word cache is never reused across sets.
     id: u64,
-    classifiers: Vec<Classifier>,
-    /// For each classifier: index of its feature group.
+    members: Vec<Member>,
+    /// For each member: index of its feature group.
     group_of: Vec<usize>,
     /// One raw (un-normalised) config per group.
     groups: Vec<FeatureConfig>,
-    /// Per group: the hashed-bucket weights of all its linear members side by side (`width` floats per bucket),
-    /// so each feature costs one memory access for all models instead of one per model. Firehose scoring is bound
-    /// by these random accesses into multi-megabyte tables, not by arithmetic.
+    /// Per group: the fused weights of its linear members.
     fused: Vec<Fused>,
 }
 
+/// One classifier of a set.
+#[derive(Debug, Clone)]
+struct Member {
+    header: ModelHeader,
+    scorer: Scorer,
+}
+
+#[derive(Debug, Clone)]
+enum Scorer {
+    /// A linear model, whose hashed-bucket weights live in its group's fused table.
+    Fused {
+        /// Column of its first class in the fused rows.
+        col: usize,
+        /// Biases, one per class.
+        b: Vec<f32>,
+        /// Weights of the dense feature slots (VADER scores), `slots × C`.
+        dense: Vec<f32>,
+    },
+    /// Any other model, scored from the sparse feature vector.
+    Model(Model),
+}
+
+/// The hashed-bucket weights of a feature group's linear members, side by side.
 #[derive(Debug, Clone)]
 struct Fused {
+    /// Sum of the members' class counts: the meaningful length of a row.
     width: usize,
+    /// Length of a row in memory: `width` plus at least one spare slot (where word-cache rows keep their n-gram
+    /// count), rounded up to whole 8-float blocks so that row sums compile to fixed-size vector adds.
+    stride: usize,
     n_sparse: usize,
-    w: FusedWeights,
-    /// `(classifier index, column offset)` of each member.
-    members: Vec<(usize, usize)>,
-    /// True when some classifier of the group is not linear (it needs the sparse vector).
+    /// Buckets below this (the word-bigram region, `2^context_bits`) have their row in `hot`.
+    hot_len: usize,
+    /// Rows of buckets `0..hot_len`, dense: every post reads ~20 of them at random (2^16 × 24 × 2 bytes = 3 MB for
+    /// the shipped models, in f16).
+    hot: Rows,
+    /// Which buckets from `hot_len` on have a non-zero row, and where it is in `cold`.
+    index: RowIndex,
+    /// The non-zero rows of buckets from `hot_len` on, in bucket order. They are read only when a word is seen for
+    /// the first time by a thread (see [`WordCache`]).
+    cold: Rows,
+    /// The linear members (indices into [`ClassifierSet::members`]).
+    members: Vec<usize>,
+    /// True when some member of the group is not linear (it needs the sparse vector).
     has_nonlinear: bool,
 }
 
-/// The fused table, in half precision when every weight is exactly representable (the shipped models are stored
-/// as f16), which halves the memory each random read touches; f32 otherwise.
+/// Maps a bucket to its row in a table holding only the non-zero rows: one bit per bucket, plus the number of set
+/// bits before each block of 64. For 2^20 buckets that is 256 KB, which stays in L2, where an array of row
+/// numbers would take 4 MB.
+#[derive(Debug, Clone, Default)]
+struct RowIndex {
+    /// `(bits, rank)`: bucket `64 * i + j` has a row iff bit `j` of `blocks[i].0` is set; its row is `blocks[i].1`
+    /// plus the set bits below `j`.
+    blocks: Vec<(u64, u32)>,
+}
+
+impl RowIndex {
+    fn new(buckets: usize) -> Self {
+        Self { blocks: vec![(0, 0); buckets.div_ceil(64)] }
+    }
+
+    fn insert(&mut self, bucket: usize) {
+        self.blocks[bucket / 64].0 |= 1 << (bucket % 64);
+    }
+
+    /// Computes the ranks once every bucket is inserted; returns the number of rows.
+    fn finish(&mut self) -> usize {
+        let mut rows = 0u32;
+        for (bits, rank) in &mut self.blocks {
+            *rank = rows;
+            rows += bits.count_ones();
+        }
+        rows as usize
+    }
+
+    /// Loads the block of `bucket` (see [`Fused::touch`]).
+    #[inline]
+    fn touch(&self, bucket: usize) -> u64 {
+        self.blocks.get(bucket / 64).map_or(0, |b| b.0)
+    }
+
+    /// The row of `bucket`, or `None` when its weights are all zero.
+    #[inline]
+    fn get(&self, bucket: usize) -> Option<usize> {
+        let (bits, rank) = *self.blocks.get(bucket / 64)?;
+        let bit = 1u64 << (bucket % 64);
+        (bits & bit != 0).then(|| rank as usize + (bits & (bit - 1)).count_ones() as usize)
+    }
+}
+
+/// Weight rows of `stride` values each: half precision when every weight is exactly representable (the shipped
+/// models are stored as f16), which halves the memory each random read touches; f32 otherwise. Either way a row
+/// sums to the same f32 values.
 #[derive(Debug, Clone)]
-enum FusedWeights {
+enum Rows {
     F32(Vec<f32>),
-    /// Rows padded to `stride` (a multiple of 8) for the batched conversion.
-    F16 {
-        stride: usize,
-        w: Vec<half::f16>,
-    },
+    /// IEEE half-precision bit patterns, all finite.
+    F16(Vec<u16>),
+}
+
+impl Rows {
+    /// Adds row `r` to `acc` (`stride` long).
+    #[inline]
+    fn add(&self, r: usize, stride: usize, acc: &mut [f32]) {
+        match self {
+            Rows::F32(w) => add_row(acc, &w[r * stride..(r + 1) * stride]),
+            Rows::F16(w) => {
+                // As in `add_row`: whole blocks through locals, so that the conversion and the adds vectorize.
+                for (a, h) in
+                    acc.as_chunks_mut::<8>().0.iter_mut().zip(w[r * stride..(r + 1) * stride].as_chunks::<8>().0)
+                {
+                    let (mut sum, h) = (*a, *h);
+                    for k in 0..8 {
+                        sum[k] += f16_to_f32(h[k]);
+                    }
+                    *a = sum;
+                }
+            }
+        }
+    }
+
+    /// Writes the `c` values of `v` from position `at`.
+    fn put(&mut self, at: usize, c: usize, v: RowValues<'_>) {
+        match self {
+            Rows::F16(w) => put_f16(&mut w[at..at + c], v),
+            Rows::F32(w) => put_f32(&mut w[at..at + c], v),
+        }
+    }
+
+    /// The first value of row `r`, as a number (only the load matters: see [`Fused::touch`]).
+    #[inline]
+    fn first(&self, r: usize, stride: usize) -> f32 {
+        match self {
+            Rows::F32(w) => w[r * stride],
+            Rows::F16(w) => f32::from(w[r * stride]),
+        }
+    }
 }
 
 impl Fused {
-    /// Lays the sparse-bucket weights of `members` (all linear) side by side.
-    fn new(classifiers: &[Classifier], members: Vec<(usize, usize)>, width: usize, n_sparse: usize) -> Self {
-        let linear = |i: usize| match &classifiers[i].model {
-            Model::Linear(m) => m,
-            _ => unreachable!("members are linear"),
-        };
-        // Weights read from f16 model files are exact in f16; others are checked.
-        let exact_f16 = members.iter().all(|&(i, _)| {
-            classifiers[i].header.quantization == crate::Quantization::F16 || {
-                let m = linear(i);
-                m.w[..n_sparse * m.n_classes].iter().all(|&x| half::f16::from_f32(x).to_f32() == x)
-            }
-        });
-        let stride = if exact_f16 { width.div_ceil(8) * 8 } else { width };
-        let w = if exact_f16 {
-            let mut h = vec![half::f16::ZERO; n_sparse * stride];
-            for &(i, off) in &members {
-                let m = linear(i);
-                let c = m.n_classes;
-                for (row, src) in h.chunks_exact_mut(stride).zip(m.w.chunks_exact(c)) {
-                    for (d, &x) in row[off..off + c].iter_mut().zip(src) {
-                        *d = half::f16::from_f32(x);
-                    }
-                }
-            }
-            FusedWeights::F16 { stride, w: h }
-        } else {
-            let mut w = vec![0f32; n_sparse * stride];
-            for &(i, off) in &members {
-                let m = linear(i);
-                let c = m.n_classes;
-                for (row, src) in w.chunks_exact_mut(stride).zip(m.w.chunks_exact(c)) {
-                    row[off..off + c].copy_from_slice(src);
-                }
-            }
-            FusedWeights::F32(w)
-        };
-        Self { width, n_sparse, w, members, has_nonlinear: false }
-    }
-
-    /// Adds the row of `bucket` to `acc` (`width` long).
+    /// Adds the row of `bucket` (`< n_sparse`) to `acc` (`stride` long). Buckets without a row have all-zero
+    /// weights: skipping them changes nothing, since `x + 0.0 == x` for every sum that starts at `+0.0`.
     #[inline]
-    fn add_row(&self, bucket: u32, acc: &mut [f32]) {
+    fn add_bucket(&self, bucket: u32, acc: &mut [f32]) {
         let b = bucket as usize;
-        match &self.w {
-            FusedWeights::F32(w) => add_row(acc, &w[b * self.width..(b + 1) * self.width]),
-            FusedWeights::F16 { stride, w } => {
-                let row = &w[b * stride..b * stride + self.width];
-                for (a, h) in acc.iter_mut().zip(row) {
-                    *a += f16_to_f32(h.to_bits());
-                }
-            }
+        if b < self.hot_len {
+            self.hot.add(b, self.stride, acc);
+        } else if let Some(r) = self.index.get(b) {
+            self.cold.add(r, self.stride, acc);
         }
     }
 
-    /// Reads the first and last weight of the row of `bucket`, so that the cache lines are on their way before the
-    /// row is needed (a portable, safe prefetch: independent loads overlap, dependent ones wait in turn).
+    /// Reads one weight of the row of a hot `bucket`, so that its cache line is on its way before the row is needed
+    /// (a portable, safe prefetch: independent loads overlap, dependent ones wait in turn).
     #[inline]
     fn touch(&self, bucket: u32) -> f32 {
         let b = bucket as usize;
-        match &self.w {
-            FusedWeights::F32(w) => w[b * self.width] + w[(b + 1) * self.width - 1],
-            // Raw bits as a number: only the load matters (`to_f32` would check CPU features on each call).
-            FusedWeights::F16 { stride, w } => f32::from(w[b * stride].to_bits() ^ w[(b + 1) * stride - 1].to_bits()),
+        if b < self.hot_len { self.hot.first(b, self.stride) } else { 0.0 }
+    }
+
+    /// Where the row of `bucket` is: `bucket` itself for a hot bucket, `hot_len` + its row in `cold`, or
+    /// [`NO_ROW`] when its weights are all zero.
+    #[inline]
+    fn locate(&self, bucket: u32) -> u32 {
+        let b = bucket as usize;
+        if b < self.hot_len {
+            bucket
+        } else {
+            // Fewer rows than buckets, and buckets are u32.
+            self.index.get(b).map_or(NO_ROW, |r| (self.hot_len + r) as u32)
         }
+    }
+
+    /// [`Fused::touch`] for a location from [`Fused::locate`].
+    #[inline]
+    fn touch_loc(&self, loc: u32) -> f32 {
+        let l = loc as usize;
+        if l < self.hot_len {
+            self.hot.first(l, self.stride)
+        } else if loc == NO_ROW {
+            0.0
+        } else {
+            self.cold.first(l - self.hot_len, self.stride)
+        }
+    }
+
+    /// [`Fused::add_bucket`] for a location from [`Fused::locate`].
+    #[inline]
+    fn add_loc(&self, loc: u32, acc: &mut [f32]) {
+        let l = loc as usize;
+        if l < self.hot_len {
+            self.hot.add(l, self.stride, acc);
+        } else if loc != NO_ROW {
+            self.cold.add(l - self.hot_len, self.stride, acc);
+        }
+    }
+}
+
+/// [`Fused::locate`] of a bucket without a row.
+const NO_ROW: u32 = u32::MAX;
+
+/// `acc += row`, both a whole number of 8-float blocks long. Each block is copied into locals, added and stored
+/// back: with fixed-size blocks that cannot overlap (the copies) the compiler emits vector adds; adding in place, it
+/// must assume a store to `acc` may change `row` and adds one float at a time.
+#[inline]
+fn add_row(acc: &mut [f32], row: &[f32]) {
+    for (a, r) in acc.as_chunks_mut::<8>().0.iter_mut().zip(row.as_chunks::<8>().0) {
+        let (mut sum, r) = (*a, *r);
+        for k in 0..8 {
+            sum[k] += r[k];
+        }
+        *a = sum;
     }
 }
 
 /// Exact f16 → f32 for finite values, written out so that it inlines and vectorizes inside the row loop (the `half`
 /// crate's conversions dispatch on CPU features at run time, per call). Shifting the exponent and mantissa into
-/// place and multiplying by 2^112 re-biases the exponent and handles subnormals; weights are never inf or NaN.
+/// place and multiplying by 2^112 re-biases the exponent and handles subnormals; [`Rows::F16`] holds only finite
+/// values.
 #[inline]
 fn f16_to_f32(h: u16) -> f32 {
     let magnitude = f32::from_bits(u32::from(h & 0x7fff) << 13) * f32::from_bits(0x7780_0000);
     f32::from_bits(magnitude.to_bits() | (u32::from(h & 0x8000) << 16))
+}
+
+/// True for the bit pattern of a finite f16.
+#[inline]
+fn f16_is_finite(h: u16) -> bool {
+    h & 0x7c00 != 0x7c00
+}
+
+/// Where a linear member's weights come from while its set is built.
+enum Source<'a> {
+    /// A model in memory: `dim × C` weights, row-major.
+    Dense { w: &'a [f32], dim: usize },
+    /// A model file's stored rows, decoded straight into the fused table.
+    Stored(StoredRows<'a>),
+}
+
+impl Source<'_> {
+    /// Calls `f(row, values)` for every row that may be non-zero, in increasing row order.
+    ///
+    /// # Errors
+    /// When stored rows are invalid (checked on the way, so the first walk over a source must handle this).
+    fn try_for_each_row(&self, c: usize, mut f: impl FnMut(usize, RowValues<'_>)) -> Result<(), ModelError> {
+        match self {
+            Source::Dense { w, dim } => {
+                for (r, row) in w.chunks_exact(c).take(*dim).enumerate() {
+                    if row.iter().any(|&x| x != 0.0) {
+                        f(r, RowValues::Floats(row));
+                    }
+                }
+                Ok(())
+            }
+            Source::Stored(s) => s.try_for_each(f),
+        }
+    }
+}
+
+/// Writes a row's values into `dst` (as long as the row) as f32.
+fn put_f32(dst: &mut [f32], v: RowValues<'_>) {
+    match v {
+        RowValues::F16(b) => {
+            for (d, h) in dst.iter_mut().zip(b.chunks_exact(2)) {
+                let h = u16::from_le_bytes([h[0], h[1]]);
+                // Non-finite values never reach the f16 fast path; convert them exactly too.
+                *d = if f16_is_finite(h) { f16_to_f32(h) } else { half::f16::from_bits(h).to_f32() };
+            }
+        }
+        v => dst.iter_mut().enumerate().for_each(|(k, d)| *d = v.get(k)),
+    }
+}
+
+/// Writes a row's values into `dst` as f16 bit patterns (the caller checked they are exact).
+fn put_f16(dst: &mut [u16], v: RowValues<'_>) {
+    match v {
+        RowValues::F16(b) => {
+            for (d, h) in dst.iter_mut().zip(b.chunks_exact(2)) {
+                *d = u16::from_le_bytes([h[0], h[1]]);
+            }
+        }
+        v => dst.iter_mut().enumerate().for_each(|(k, d)| *d = half::f16::from_f32(v.get(k)).to_bits()),
+    }
+}
+
+/// Why [`ClassifierSet::from_bytes`] failed.
+#[derive(Debug, thiserror::Error)]
+#[error("model file {file} of the set (counting from 0) is invalid: {source}")]
+pub struct SetLoadError {
+    /// Position of the invalid file in the slice given.
+    pub file: usize,
+    /// What is wrong with it.
+    #[source]
+    pub source: ModelError,
+}
+
+/// A member while its set is being built.
+struct Pending<'a> {
+    header: ModelHeader,
+    kind: PendingKind<'a>,
+}
+
+enum PendingKind<'a> {
+    Linear { b: Vec<f32>, source: Source<'a> },
+    Other(Model),
 }
 
 /// Most distinct tokens whose weight sums one scratch keeps per feature group (~100 bytes each for the five
@@ -290,15 +503,15 @@ pub const MAX_CACHED_WORDS: usize = 1 << 17;
 /// tokens sharing a 64-bit hash among the cached ones is a ~1e-14 event per lookup; the text is not stored.
 #[derive(Debug, Default)]
 struct WordCache {
-    /// Row length: the fused width plus one slot holding the token's number of n-grams.
+    /// Row length: the fused stride (the token's number of n-grams sits in slot `width`).
     stride: usize,
     index: rustc_hash::FxHashMap<u64, u32>,
     rows: Vec<f32>,
 }
 
 impl WordCache {
-    fn new(width: usize) -> Self {
-        Self { stride: width + 1, ..Self::default() }
+    fn new(stride: usize) -> Self {
+        Self { stride, ..Self::default() }
     }
 
     #[inline]
@@ -306,14 +519,14 @@ impl WordCache {
         self.index.get(&hash).copied()
     }
 
-    /// Row `e`: the summed weights then the n-gram count.
+    /// Row `e`: the summed weights, with the n-gram count in slot `width`.
     #[inline]
     fn row(&self, e: u32) -> &[f32] {
         let e = e as usize;
         &self.rows[e * self.stride..(e + 1) * self.stride]
     }
 
-    /// Stores `row` (width + count) and returns its entry, unless the cache is full.
+    /// Stores `row` and returns its entry, unless the cache is full.
     fn insert(&mut self, hash: u64, row: &[f32]) -> Option<u32> {
         if let Some(&e) = self.index.get(&hash) {
             return Some(e);
@@ -328,6 +541,9 @@ impl WordCache {
     }
 }
 
+/// Marks a word-cache entry as a row of [`SetScratch::spill`] (cache entries stay below [`MAX_CACHED_WORDS`]).
+const SPILLED: u32 = 1 << 31;
+
 /// Scratch space for [`ClassifierSet`]: featurizers, word caches and buffers for one thread.
 #[derive(Debug, Default)]
 pub struct SetScratch {
@@ -341,10 +557,17 @@ pub struct SetScratch {
     acc: Vec<f32>,
     word: Vec<f32>,
     hashes: Vec<u64>,
-    /// Per token: its word-cache entry, or `u32::MAX` when it must be computed.
+    /// Per token: its word-cache entry, `u32::MAX` while it must be computed, or [`SPILLED`] + its row in `spill`.
     entries: Vec<u32>,
     buckets: Vec<u32>,
+    /// The own buckets of the tokens not in the cache, one run per token.
     own: Vec<u32>,
+    /// Where the row of each bucket in `own` is (see [`Fused::locate`]).
+    locs: Vec<u32>,
+    /// `(token, start of its run in own)` for each token not in the cache.
+    fresh: Vec<(u32, u32)>,
+    /// Word rows of this text that did not fit in a full cache.
+    spill: Vec<f32>,
     all_probs: Vec<Vec<f32>>,
 }
 
@@ -354,55 +577,188 @@ thread_local! {
 
 static NEXT_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-#[inline]
-fn add_row(acc: &mut [f32], row: &[f32]) {
-    for (a, w) in acc.iter_mut().zip(row) {
-        *a += w;
-    }
-}
-
 impl ClassifierSet {
     /// Group `classifiers` by feature set.
     #[must_use]
     pub fn new(classifiers: Vec<Classifier>) -> Self {
-        let mut groups: Vec<FeatureConfig> = Vec::new();
-        let group_of: Vec<usize> = classifiers
+        let pending = classifiers
             .iter()
-            .map(|c| {
-                let raw = FeatureConfig { l2_normalize: false, ..c.header.features.clone() };
+            .map(|c| Pending {
+                header: c.header.clone(),
+                kind: match &c.model {
+                    Model::Linear(m) => PendingKind::Linear {
+                        b: m.b.clone(),
+                        source: Source::Dense { w: &m.w, dim: m.dim.min(m.w.len() / m.n_classes.max(1)) },
+                    },
+                    other => PendingKind::Other(other.clone()),
+                },
+            })
+            .collect();
+        // Models in memory are dense arrays: walking them cannot fail.
+        Self::assemble(pending).unwrap_or_else(|e| unreachable!("in-memory models are valid: {e}"))
+    }
+
+    /// Loads a set from model-file bytes (e.g. `include_bytes!`), in the order given. Linear models' weights go
+    /// straight from the file into the fused table: nothing is allocated per model beyond its non-zero rows, so
+    /// loading the five shipped models takes milliseconds. The result scores exactly like
+    /// `ClassifierSet::new` of the [`Classifier::load`]ed files.
+    ///
+    /// # Errors
+    /// [`SetLoadError`] naming the first file (by position) that is not a valid model.
+    pub fn from_bytes(files: &[&[u8]]) -> Result<Self, SetLoadError> {
+        let mut pending = Vec::with_capacity(files.len());
+        for (file, bytes) in files.iter().enumerate() {
+            let error = |source| SetLoadError { file, source };
+            pending.push(match read_linear_stored(bytes).map_err(error)? {
+                Some(StoredLinear { header, b, w }) => {
+                    Pending { header, kind: PendingKind::Linear { b, source: Source::Stored(w) } }
+                }
+                None => {
+                    let Classifier { header, model } = Classifier::load(bytes).map_err(error)?;
+                    Pending { header, kind: PendingKind::Other(model) }
+                }
+            });
+        }
+        Self::assemble(pending)
+    }
+
+    /// Builds the set. Only stored sources can fail (their rows are checked in the first pass over them).
+    fn assemble(pending: Vec<Pending<'_>>) -> Result<Self, SetLoadError> {
+        let mut groups: Vec<FeatureConfig> = Vec::new();
+        let group_of: Vec<usize> = pending
+            .iter()
+            .map(|p| {
+                let raw = FeatureConfig { l2_normalize: false, ..p.header.features.clone() };
                 groups.iter().position(|g| *g == raw).unwrap_or_else(|| {
                     groups.push(raw);
                     groups.len() - 1
                 })
             })
             .collect();
-        let fused = (0..groups.len())
-            .map(|g| {
-                let n_sparse = 1usize << groups[g].bits;
-                let mut members = Vec::new();
-                let mut width = 0;
-                let mut has_nonlinear = false;
-                for (i, c) in classifiers.iter().enumerate() {
-                    match (group_of[i] == g, &c.model) {
-                        (true, Model::Linear(m)) => {
-                            members.push((i, width));
-                            width += m.n_classes;
-                        }
-                        (true, _) => has_nonlinear = true,
-                        _ => {}
+        let mut scorers: Vec<Option<Scorer>> = (0..pending.len()).map(|_| None).collect();
+        let mut fused = Vec::with_capacity(groups.len());
+        for (g, cfg) in groups.iter().enumerate() {
+            let n_sparse = 1usize << cfg.bits;
+            let hot_len = cfg.context_bits.map_or(0, |b| 1usize << b.min(cfg.bits));
+            let mut members = Vec::new();
+            let mut width = 0;
+            let mut has_nonlinear = false;
+            for (i, p) in pending.iter().enumerate().filter(|(i, _)| group_of[*i] == g) {
+                match &p.kind {
+                    PendingKind::Linear { b, .. } => {
+                        members.push((i, width));
+                        width += b.len();
                     }
+                    PendingKind::Other(_) => has_nonlinear = true,
                 }
-                Fused { has_nonlinear, ..Fused::new(&classifiers, members, width, n_sparse) }
+            }
+            let stride = (width + 1).div_ceil(8) * 8;
+            let linear = |i: usize| match &pending[i].kind {
+                PendingKind::Linear { b, source } => (b, source),
+                PendingKind::Other(_) => unreachable!("members are linear"),
+            };
+            // Pass 1: which cold buckets have a row; the dense-slot weights; whether f16 holds every weight.
+            let mut index = RowIndex::new(n_sparse);
+            let mut exact_f16 = true;
+            for &(i, col) in &members {
+                let (b, source) = linear(i);
+                let c = b.len();
+                let n_dense = cfg.n_dense();
+                let mut dense = vec![0f32; n_dense * c];
+                let walked = source.try_for_each_row(c, |r, v| {
+                    if r >= n_sparse {
+                        let k = r - n_sparse;
+                        if k < n_dense {
+                            put_f32(&mut dense[k * c..(k + 1) * c], v);
+                        }
+                    } else {
+                        if r >= hot_len {
+                            index.insert(r);
+                        }
+                        exact_f16 &= v.fits_f16();
+                    }
+                });
+                walked.map_err(|source| SetLoadError { file: i, source })?;
+                // A model narrower than its config has fewer dense slots: those are skipped when scoring.
+                if let Source::Dense { dim, .. } = source {
+                    dense.truncate(dim.saturating_sub(n_sparse).min(n_dense) * c);
+                }
+                scorers[i] = Some(Scorer::Fused { col, b: b.clone(), dense });
+            }
+            let n_cold = index.finish();
+            // Pass 2: the weights.
+            let rows =
+                |n: usize| if exact_f16 { Rows::F16(vec![0; n * stride]) } else { Rows::F32(vec![0.0; n * stride]) };
+            let (mut hot, mut cold) = (rows(hot_len), rows(n_cold));
+            for &(i, col) in &members {
+                let (b, source) = linear(i);
+                let c = b.len();
+                // Checked in pass 1, so this walk cannot fail.
+                let _ = source.try_for_each_row(c, |r, v| {
+                    if r < hot_len {
+                        hot.put(r * stride + col, c, v);
+                    } else if let Some(row) = index.get(r).filter(|_| r < n_sparse) {
+                        cold.put(row * stride + col, c, v);
+                    }
+                });
+            }
+            fused.push(Fused {
+                width,
+                stride,
+                n_sparse,
+                hot_len,
+                hot,
+                index,
+                cold,
+                members: members.iter().map(|&(i, _)| i).collect(),
+                has_nonlinear,
+            });
+        }
+        let members = pending
+            .into_iter()
+            .zip(scorers)
+            .map(|(p, scorer)| Member {
+                scorer: match p.kind {
+                    PendingKind::Other(model) => Scorer::Model(model),
+                    PendingKind::Linear { .. } => {
+                        scorer.unwrap_or_else(|| unreachable!("every linear member is fused"))
+                    }
+                },
+                header: p.header,
             })
             .collect();
         let id = NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self { id, classifiers, group_of, groups, fused }
+        Ok(Self { id, members, group_of, groups, fused })
     }
 
-    /// The classifiers, in the order given.
+    /// Number of classifiers.
     #[must_use]
-    pub fn classifiers(&self) -> &[Classifier] {
-        &self.classifiers
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// True for a set of no classifiers.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The header of classifier `i` (in the order given).
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    #[must_use]
+    pub fn header(&self, i: usize) -> &ModelHeader {
+        &self.members[i].header
+    }
+
+    /// The label names of classifier `i`, in score order.
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    #[must_use]
+    pub fn labels(&self, i: usize) -> &[String] {
+        &self.members[i].header.labels
     }
 
     /// Number of distinct feature extractions per text.
@@ -443,10 +799,10 @@ impl ClassifierSet {
         if scratch.set_id != self.id || scratch.featurizers.len() != self.groups.len() {
             scratch.set_id = self.id;
             scratch.featurizers = self.groups.iter().cloned().map(Featurizer::new).collect();
-            scratch.caches = self.fused.iter().map(|fu| WordCache::new(fu.width)).collect();
+            scratch.caches = self.fused.iter().map(|fu| WordCache::new(fu.stride)).collect();
             scratch.raw = vec![SparseVec::default(); self.groups.len()];
         }
-        scratch.all_probs.resize(self.classifiers.len(), Vec::new());
+        scratch.all_probs.resize(self.members.len(), Vec::new());
         let wants_vader = self.groups.iter().any(|g| g.vader);
         let computed;
         let vader = match vader {
@@ -472,50 +828,46 @@ impl ClassifierSet {
                 self.sum_rows_cached(g, scratch, text)
             } else {
                 scratch.acc.clear();
-                scratch.acc.resize(fu.width, 0.0);
+                scratch.acc.resize(fu.stride, 0.0);
                 let v = &scratch.raw[g];
                 let mut n = 0usize;
                 for (&idx, &x) in v.idx.iter().zip(&v.val) {
                     if (idx as usize) < fu.n_sparse {
                         n += 1;
                         debug_assert!(x == 1.0, "binary features");
-                        fu.add_row(idx, &mut scratch.acc);
+                        fu.add_bucket(idx, &mut scratch.acc);
                     }
                 }
                 n
             };
             let inv_norm = if n > 0 { 1.0 / (n as f32).sqrt() } else { 1.0 };
-            let dense = match (cfg.vader, vader) {
+            let dense_x = match (cfg.vader, vader) {
                 (true, Some(p)) => Some(crate::features::dense_features(cfg, p)),
                 _ => None,
             };
-            for &(i, off) in &fu.members {
-                let Model::Linear(m) = &self.classifiers[i].model else { unreachable!("members are linear") };
-                let c = m.n_classes;
-                let scale = if self.classifiers[i].header.features.l2_normalize { inv_norm } else { 1.0 };
+            for &i in &fu.members {
+                let member = &self.members[i];
+                let Scorer::Fused { col, b, dense } = &member.scorer else { unreachable!("members are linear") };
+                let c = b.len();
+                let scale = if member.header.features.l2_normalize { inv_norm } else { 1.0 };
                 let p = &mut scratch.all_probs[i];
                 p.clear();
-                p.extend(m.b.iter().zip(&scratch.acc[off..off + c]).map(|(b, a)| b + scale * a));
-                if let Some(dense) = dense {
-                    for (k, x) in dense.into_iter().enumerate() {
-                        let idx = fu.n_sparse + k;
-                        if idx < m.dim {
-                            for (pp, w) in p.iter_mut().zip(&m.w[idx * c..idx * c + c]) {
-                                *pp += x * w;
-                            }
+                p.extend(b.iter().zip(&scratch.acc[*col..*col + c]).map(|(b, a)| b + scale * a));
+                if let Some(x) = dense_x {
+                    for (x, w) in x.iter().zip(dense.chunks_exact(c)) {
+                        for (pp, w) in p.iter_mut().zip(w) {
+                            *pp += x * w;
                         }
                     }
                 }
                 crate::model::softmax(p);
             }
         }
-        for (i, c) in self.classifiers.iter().enumerate() {
-            if matches!(c.model, Model::Linear(_)) {
-                continue;
-            }
+        for (i, member) in self.members.iter().enumerate() {
+            let Scorer::Model(model) = &member.scorer else { continue };
             let g = self.group_of[i];
             let raw = &scratch.raw[g];
-            let vec = if c.header.features.l2_normalize {
+            let vec = if member.header.features.l2_normalize {
                 let n_sparse = 1u32 << self.groups[g].bits;
                 let n: f32 = raw.idx.iter().zip(&raw.val).filter(|(f, _)| **f < n_sparse).map(|(_, x)| x).sum();
                 let v = if n > 0.0 { 1.0 / n.sqrt() } else { 1.0 };
@@ -528,8 +880,8 @@ impl ClassifierSet {
             } else {
                 raw
             };
-            scratch.probs.resize(c.labels().len(), 0.0);
-            c.model.predict_proba(&vec.idx, &vec.val, &mut scratch.hidden, &mut scratch.probs);
+            scratch.probs.resize(member.header.labels.len(), 0.0);
+            model.predict_proba(&vec.idx, &vec.val, &mut scratch.hidden, &mut scratch.probs);
             scratch.all_probs[i].clone_from(&scratch.probs);
         }
         &scratch.all_probs
@@ -540,11 +892,12 @@ impl ClassifierSet {
     /// first, cached or not, so the result is the same whether the cache hits.
     fn sum_rows_cached(&self, g: usize, scratch: &mut SetScratch, text: &str) -> usize {
         let fu = &self.fused[g];
-        let SetScratch { featurizers, caches, acc, word, hashes, entries, buckets, own, .. } = scratch;
+        let SetScratch { featurizers, caches, acc, word, hashes, entries, buckets, own, locs, fresh, spill, .. } =
+            scratch;
         let fz = &mut featurizers[g];
         let cache = &mut caches[g];
         acc.clear();
-        acc.resize(fu.width, 0.0);
+        acc.resize(fu.stride, 0.0);
         fz.tokenize(text);
         let n_tokens = fz.tokens().len();
         hashes.clear();
@@ -553,7 +906,19 @@ impl ClassifierSet {
         entries.extend(hashes.iter().map(|&h| cache.get(h).unwrap_or(u32::MAX)));
         buckets.clear();
         fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
-        // Start every random read of this text before using any of them.
+        // The own buckets (unigram + character n-grams) of the tokens not in the cache, one run per token.
+        own.clear();
+        fresh.clear();
+        spill.clear();
+        for i in 0..n_tokens {
+            if entries[i] == u32::MAX {
+                fresh.push((i as u32, own.len() as u32));
+                fz.token_buckets_into(i, hashes[i], own);
+            }
+        }
+        // Memory, not arithmetic, bounds this function: start every random read of the text (cached word rows,
+        // bigram rows, the index blocks of new words' buckets, then their rows) before using any, so that the
+        // cache misses overlap instead of waiting one after another.
         let mut warm = 0f32;
         for &e in entries.iter().filter(|&&e| e != u32::MAX) {
             warm += cache.row(e)[0];
@@ -561,32 +926,48 @@ impl ClassifierSet {
         for &b in buckets.iter() {
             warm += fu.touch(b);
         }
-        std::hint::black_box(warm);
+        let mut warm_index = 0u64;
+        for &b in own.iter() {
+            warm_index ^= fu.index.touch(b as usize);
+        }
+        locs.clear();
+        locs.extend(own.iter().map(|&b| fu.locate(b)));
+        for &l in locs.iter() {
+            warm += fu.touch_loc(l);
+        }
+        std::hint::black_box((warm, warm_index));
         let mut n = buckets.len();
         for &b in buckets.iter() {
-            fu.add_row(b, acc);
+            fu.add_bucket(b, acc);
         }
-        for i in 0..n_tokens {
-            if entries[i] == u32::MAX {
-                own.clear();
-                fz.token_buckets_into(i, hashes[i], own);
-                word.clear();
-                word.resize(fu.width, 0.0);
-                for &b in own.iter() {
-                    fu.add_row(b, word);
-                }
-                word.push(own.len() as f32);
-                match cache.insert(hashes[i], word) {
-                    Some(e) => entries[i] = e,
-                    None => {
-                        add_row(acc, &word[..fu.width]);
-                        n += own.len();
-                        continue;
-                    }
-                }
+        for (k, &(i, start)) in fresh.iter().enumerate() {
+            let (i, start) = (i as usize, start as usize);
+            let end = fresh.get(k + 1).map_or(own.len(), |&(_, s)| s as usize);
+            word.clear();
+            word.resize(fu.stride, 0.0);
+            for &l in &locs[start..end] {
+                fu.add_loc(l, word);
             }
-            let row = cache.row(entries[i]);
-            add_row(acc, &row[..fu.width]);
+            word[fu.width] = (end - start) as f32;
+            entries[i] = match cache.insert(hashes[i], word) {
+                Some(e) => e,
+                None => {
+                    // The cache is full: the row is kept for this text only.
+                    let e = SPILLED + (spill.len() / fu.stride) as u32;
+                    spill.extend_from_slice(word);
+                    e
+                }
+            };
+        }
+        // Summed in token order, so the result is the same whichever words were cached.
+        for &e in entries.iter() {
+            let row = if e >= SPILLED {
+                let e = (e - SPILLED) as usize;
+                &spill[e * fu.stride..(e + 1) * fu.stride]
+            } else {
+                cache.row(e)
+            };
+            add_row(acc, row);
             n += row[fu.width] as usize;
         }
         n
@@ -596,9 +977,9 @@ impl ClassifierSet {
     #[must_use]
     pub fn predict_all(&self, text: &str) -> Vec<Prediction> {
         SET_SCRATCH.with(|s| {
-            let mut out = Vec::with_capacity(self.classifiers.len());
+            let mut out = Vec::with_capacity(self.members.len());
             self.for_each_proba(&mut s.borrow_mut(), text, |i, p| {
-                let labels = self.classifiers[i].labels();
+                let labels = self.labels(i);
                 let best = argmax(p);
                 out.push(Prediction {
                     label: labels[best].clone(),

@@ -236,6 +236,173 @@ fn read_rows(rd: &mut Reader<'_>, rows: usize, width: usize, q: Quantization) ->
     Ok(w)
 }
 
+/// The stored weight rows of a model file, not yet decoded: what [`crate::ClassifierSet`] reads straight into its
+/// fused table, so loading never materialises the dense `2^bits × C` matrix of each model (~100 MB of f32 for the
+/// shipped models, most of it zeros).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredRows<'a> {
+    /// Values per row.
+    pub(crate) width: usize,
+    /// Number of rows of the full matrix (stored row indices are below it).
+    pub(crate) rows: usize,
+    pub(crate) quantization: Quantization,
+    /// Per-column scales (i8 only).
+    scales: Vec<f32>,
+    count: usize,
+    /// The encoded rows: `count × {varint delta, width values}`.
+    data: &'a [u8],
+}
+
+/// One stored row's values, still in the file's encoding.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RowValues<'a> {
+    /// Little-endian f32s.
+    F32(&'a [u8]),
+    /// Little-endian IEEE half-precision bit patterns.
+    F16(&'a [u8]),
+    /// Signed bytes times the column scales.
+    I8(&'a [u8], &'a [f32]),
+    /// Already decoded (a model in memory).
+    Floats(&'a [f32]),
+}
+
+impl RowValues<'_> {
+    /// Whether half precision holds every value of the row exactly (and they are finite).
+    pub(crate) fn fits_f16(&self) -> bool {
+        match *self {
+            // A finite f16 has an exponent field other than all ones.
+            RowValues::F16(b) => b.chunks_exact(2).all(|h| h[1] & 0x7c != 0x7c),
+            RowValues::F32(b) => b.chunks_exact(4).all(|x| {
+                let x = f32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+                half::f16::from_f32(x).to_f32() == x
+            }),
+            RowValues::I8(b, scales) => b.iter().zip(scales).all(|(&v, s)| {
+                let x = f32::from(v as i8) * s;
+                half::f16::from_f32(x).to_f32() == x
+            }),
+            RowValues::Floats(v) => v.iter().all(|&x| half::f16::from_f32(x).to_f32() == x),
+        }
+    }
+
+    /// Value `k` of the row as f32 (exact for f32 and f16).
+    #[inline]
+    pub(crate) fn get(&self, k: usize) -> f32 {
+        match *self {
+            RowValues::F32(b) => f32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]]),
+            RowValues::F16(b) => half::f16::from_bits(u16::from_le_bytes([b[2 * k], b[2 * k + 1]])).to_f32(),
+            RowValues::I8(b, scales) => f32::from(b[k] as i8) * scales[k],
+            RowValues::Floats(v) => v[k],
+        }
+    }
+}
+
+impl<'a> StoredRows<'a> {
+    fn read(rd: &mut Reader<'a>, rows: usize, width: usize, q: Quantization) -> Result<Self, ModelError> {
+        let scales: Vec<f32> =
+            if q == Quantization::I8 { (0..width).map(|_| rd.f32()).collect::<Result<_, _>>()? } else { Vec::new() };
+        let count = rd.u32()? as usize;
+        if count > rows {
+            return Err(ModelError::Invalid(format!("{count} stored rows > {rows}")));
+        }
+        // The rows run to the end of the file; they are checked by the first `try_for_each`.
+        let data = &rd.b[rd.pos..];
+        rd.pos = rd.b.len();
+        Ok(Self { width, rows, quantization: q, scales, count, data })
+    }
+
+    /// Decodes the rows, calling `f` on each; `end` receives the number of bytes they take. Written as one tight
+    /// loop over the bytes (models load at every process start): ~700k rows for the shipped models.
+    fn walk(&self, mut f: impl FnMut(usize, RowValues<'_>), end: &mut usize) -> Result<(), ModelError> {
+        let row_bytes = self.width
+            * match self.quantization {
+                Quantization::F32 => 4,
+                Quantization::F16 => 2,
+                Quantization::I8 => 1,
+            };
+        let data = self.data;
+        let mut pos = 0usize;
+        let mut r = 0usize;
+        for _ in 0..self.count {
+            // LEB128 varint: the row index delta.
+            let mut delta = 0u64;
+            let mut shift = 0u32;
+            loop {
+                let byte = *data.get(pos).ok_or(ModelError::Truncated)?;
+                pos += 1;
+                delta |= u64::from(byte & 0x7f) << shift;
+                if byte < 0x80 {
+                    break;
+                }
+                shift += 7;
+                if shift >= 64 {
+                    return Err(ModelError::Invalid("varint too long".into()));
+                }
+            }
+            r = usize::try_from(delta)
+                .ok()
+                .and_then(|d| r.checked_add(d))
+                .filter(|&r| r < self.rows)
+                .ok_or_else(|| ModelError::Invalid("row out of range".into()))?;
+            let v = data.get(pos..pos + row_bytes).ok_or(ModelError::Truncated)?;
+            pos += row_bytes;
+            f(
+                r,
+                match self.quantization {
+                    Quantization::F32 => RowValues::F32(v),
+                    Quantization::F16 => RowValues::F16(v),
+                    Quantization::I8 => RowValues::I8(v, &self.scales),
+                },
+            );
+        }
+        *end = pos;
+        Ok(())
+    }
+
+    /// Calls `f(row index, values)` for every stored row, in increasing row order, checking the encoding on the
+    /// way (the rows are not validated before: loading walks them twice, and this saves a third walk).
+    ///
+    /// # Errors
+    /// [`ModelError`] for truncated or trailing bytes or a row index out of range (`f` may have seen some rows).
+    pub(crate) fn try_for_each(&self, f: impl FnMut(usize, RowValues<'_>)) -> Result<(), ModelError> {
+        let mut end = 0;
+        self.walk(f, &mut end)?;
+        if end != self.data.len() {
+            return Err(ModelError::Invalid(format!("{} trailing bytes", self.data.len() - end)));
+        }
+        Ok(())
+    }
+}
+
+/// A linear model file, parsed without decoding its weight rows (see [`StoredRows`]).
+#[derive(Debug, Clone)]
+pub(crate) struct StoredLinear<'a> {
+    pub(crate) header: ModelHeader,
+    /// Biases, one per class.
+    pub(crate) b: Vec<f32>,
+    /// The `dim × C` weights, as stored.
+    pub(crate) w: StoredRows<'a>,
+}
+
+/// Parses a model file like [`read_model`], but leaves the weight rows of a linear model encoded (and unchecked:
+/// [`StoredRows::try_for_each`] checks them). Returns `Ok(None)` for other model kinds.
+///
+/// # Errors
+/// [`ModelError`] when the header or biases are not valid.
+pub(crate) fn read_linear_stored(bytes: &[u8]) -> Result<Option<StoredLinear<'_>>, ModelError> {
+    let mut rd = Reader { b: bytes, pos: 0 };
+    let header = read_header(&mut rd)?;
+    if header.kind != "linear" {
+        return Ok(None);
+    }
+    let c = header.labels.len();
+    let mut b = Vec::with_capacity(c);
+    for _ in 0..c {
+        b.push(rd.f32()?);
+    }
+    let w = StoredRows::read(&mut rd, header.features.dim(), c, header.quantization)?;
+    Ok(Some(StoredLinear { header, b, w }))
+}
+
 /// Serialise a model with its header.
 ///
 /// # Panics
@@ -274,27 +441,8 @@ pub fn write_model(header: &ModelHeader, model: &Model) -> Vec<u8> {
 /// [`ModelError`] when the bytes are not a valid model of a supported version.
 pub fn read_model(bytes: &[u8]) -> Result<(ModelHeader, Model), ModelError> {
     let mut rd = Reader { b: bytes, pos: 0 };
-    if rd.take(8).map_err(|_| ModelError::BadMagic)? != MAGIC {
-        return Err(ModelError::BadMagic);
-    }
-    let version = rd.u32()?;
-    if version != FORMAT_VERSION {
-        return Err(ModelError::UnsupportedVersion(version));
-    }
-    let hlen = rd.u32()? as usize;
-    let header: ModelHeader = serde_json::from_slice(rd.take(hlen)?)?;
-    if header.hash != crate::hash::HASH_ID {
-        return Err(ModelError::Invalid(format!(
-            "model uses hash {}, this build has {}",
-            header.hash,
-            crate::hash::HASH_ID
-        )));
-    }
-    header.features.validate().map_err(ModelError::Invalid)?;
+    let header = read_header(&mut rd)?;
     let c = header.labels.len();
-    if c < 2 {
-        return Err(ModelError::Invalid("need at least two labels".into()));
-    }
     let dim = header.features.dim();
     let mut b = Vec::with_capacity(c);
     for _ in 0..c {
@@ -323,6 +471,31 @@ pub fn read_model(bytes: &[u8]) -> Result<(ModelHeader, Model), ModelError> {
         return Err(ModelError::Invalid(format!("{} trailing bytes", bytes.len() - rd.pos)));
     }
     Ok((header, model))
+}
+
+/// Magic, version and the JSON header, checked (hash id, feature config, at least two labels).
+fn read_header(rd: &mut Reader<'_>) -> Result<ModelHeader, ModelError> {
+    if rd.take(8).map_err(|_| ModelError::BadMagic)? != MAGIC {
+        return Err(ModelError::BadMagic);
+    }
+    let version = rd.u32()?;
+    if version != FORMAT_VERSION {
+        return Err(ModelError::UnsupportedVersion(version));
+    }
+    let hlen = rd.u32()? as usize;
+    let header: ModelHeader = serde_json::from_slice(rd.take(hlen)?)?;
+    if header.hash != crate::hash::HASH_ID {
+        return Err(ModelError::Invalid(format!(
+            "model uses hash {}, this build has {}",
+            header.hash,
+            crate::hash::HASH_ID
+        )));
+    }
+    header.features.validate().map_err(ModelError::Invalid)?;
+    if header.labels.len() < 2 {
+        return Err(ModelError::Invalid("need at least two labels".into()));
+    }
+    Ok(header)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ pub mod rng;
 pub mod tasks;
 pub mod tokenize;
 
-pub use classifier::{Classifier, ClassifierSet, Prediction, Scratch, SetScratch};
+pub use classifier::{Classifier, ClassifierSet, Prediction, Scratch, SetLoadError, SetScratch};
 pub use cv::{CvResult, cross_validate};
 pub use features::{FeatureConfig, Featurizer};
 pub use format::{ModelError, ModelHeader, Quantization};

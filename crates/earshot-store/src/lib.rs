@@ -274,6 +274,9 @@ pub struct CaseRow {
     pub merged_into: Option<i64>,
     /// The whole case.
     pub data: serde_json::Value,
+    /// The storm case it belongs to (set by storm detection only; a whole-row write leaves it as stored).
+    #[serde(default)]
+    pub storm_case: Option<i64>,
 }
 
 /// A post's membership in a case.
@@ -325,6 +328,100 @@ pub struct CaseWrite {
     pub events: Vec<CaseEvent>,
     /// Every post with an id up to this one is threaded.
     pub threaded_through: Option<i64>,
+    /// Cases that joined a storm: (member case, storm case).
+    pub storm_members: Vec<(i64, i64)>,
+    /// Storms to insert or replace, whole (written after the cases, so a storm may point at its storm case).
+    pub storms: Vec<StormRow>,
+    /// Alerts to queue; one already queued under the same id is kept as it is.
+    pub alerts: Vec<AlertRow>,
+    /// Streaming state to save with this write (valid through `threaded_through`).
+    pub snapshot: Option<Snapshot>,
+}
+
+/// A storm as stored: the columns `earshot storms` and the inbox filter by, and the whole storm as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StormRow {
+    /// Deterministic id from the detector (brand, kind, key, onset).
+    pub id: String,
+    /// The brand it is about.
+    pub brand: String,
+    /// `volume`, `negative`, `campaign` or `influencer`.
+    pub kind: String,
+    /// What was counted: `all`, `complaints`, `negative`, `hashtag`, `text`, `link`, `mentions`, `post`...
+    pub facet: String,
+    /// The hashtag, link, text cluster... (empty for brand-wide facets).
+    pub key: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// Estimated onset (published time).
+    pub started_at: DateTime<Utc>,
+    /// Published time of the post whose arrival fired the detector.
+    pub detected_at: DateTime<Utc>,
+    /// Published time of its latest post.
+    pub last_post_at: DateTime<Utc>,
+    /// When it subsided.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Posts in it.
+    pub posts: i64,
+    /// Distinct authors in it.
+    pub authors: i64,
+    /// The storm case in the inbox.
+    pub case_id: Option<i64>,
+    /// The whole storm.
+    pub data: serde_json::Value,
+}
+
+/// One outgoing alert (a storm event for one webhook) and its delivery state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRow {
+    /// Delivery id, stable across retries (receivers dedupe on it).
+    pub id: String,
+    /// The storm.
+    pub storm_id: String,
+    /// The storm's brand (alerts are scoped like storms).
+    pub brand: String,
+    /// `storm.opened`, `storm.updated` or `storm.closed`.
+    pub event: String,
+    /// The webhook's name (its URL is in the config, not stored).
+    pub webhook: String,
+    /// `pending`, `sent` or `failed`.
+    pub state: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When to try next (pending only).
+    pub next_at: Option<DateTime<Utc>>,
+    /// When it was delivered.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// The payload and anything the sender needs.
+    pub data: serde_json::Value,
+}
+
+/// The saved state of a streaming stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The stage (`storms`).
+    pub name: String,
+    /// Valid for every post with an id up to this one.
+    pub through: i64,
+    /// Serialized state.
+    pub data: Vec<u8>,
+}
+
+/// Which storms to list.
+#[derive(Debug, Clone, Default)]
+pub struct StormQuery {
+    /// Only these brands (the caller's scope); `None` = all.
+    pub brands: Option<Vec<String>>,
+    /// One brand.
+    pub brand: Option<String>,
+    /// Only open ones.
+    pub open_only: bool,
+    /// At most this many, newest detection first (default 100).
+    pub limit: Option<usize>,
 }
 
 /// Which cases to list.
@@ -340,6 +437,10 @@ pub struct CaseQuery {
     pub all: bool,
     /// One assignee (`""` = unassigned).
     pub assignee: Option<String>,
+    /// One customer (their handle as stored on the case).
+    pub customer: Option<String>,
+    /// Also list cases that are part of a storm (the queue shows their storm case instead).
+    pub storm_members: bool,
     /// One issue type.
     pub issue: Option<String>,
     /// One sentiment label.
@@ -438,4 +539,21 @@ pub trait Store {
     fn max_case_id(&self) -> Result<i64>;
     /// The newest published time of any stored post (an index lookup, unlike [`Store::stats`]).
     fn last_published(&self) -> Result<Option<DateTime<Utc>>>;
+
+    /// The cases of stored posts, as (post id, case id), for the posts that have one.
+    fn cases_of_posts(&self, post_ids: &[i64]) -> Result<Vec<(i64, i64)>>;
+    /// The customer cases of a storm case, oldest first.
+    fn storm_members(&self, storm_case: i64, limit: usize) -> Result<Vec<CaseRow>>;
+    /// Storms matching a query, newest detection first.
+    fn storms(&self, query: &StormQuery) -> Result<Vec<StormRow>>;
+    /// One storm.
+    fn storm(&self, id: &str) -> Result<Option<StormRow>>;
+    /// The saved state of a streaming stage.
+    fn snapshot(&self, name: &str) -> Result<Option<Snapshot>>;
+    /// Alerts of some storms (all when `storm_id` is `None`), newest first, within a brand scope.
+    fn alerts(&self, brands: Option<&[String]>, storm_id: Option<&str>, limit: usize) -> Result<Vec<AlertRow>>;
+    /// Pending alerts due at `now`, oldest first.
+    fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertRow>>;
+    /// Records a delivery attempt's result (state, attempts, next try, error).
+    fn update_alert(&mut self, alert: &AlertRow) -> Result<()>;
 }

@@ -34,6 +34,9 @@ pub struct StoredCase {
     /// sentiment), kept so the outcome can be decided whatever order posts arrive in.
     #[serde(default)]
     pub customer_signals: Vec<CustomerSignal>,
+    /// Set on a storm case: the storm it answers (see `crate::storms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storm: Option<crate::storms::StormSummary>,
 }
 
 /// What one customer post says about staying or leaving.
@@ -120,7 +123,7 @@ pub fn to_row(stored: &StoredCase, policy: &SlaPolicy, now: DateTime<Utc>, extra
         brand: c.brand.clone(),
         customer: c.customer.clone(),
         platform: c.platform.as_str().to_string(),
-        kind: "customer".into(),
+        kind: if stored.storm.is_some() { "storm" } else { "customer" }.into(),
         status: c.status.as_str().into(),
         assignee: c.assignee.clone(),
         priority: i64::from(c.priority),
@@ -134,6 +137,7 @@ pub fn to_row(stored: &StoredCase, policy: &SlaPolicy, now: DateTime<Utc>, extra
         sla_state: worst.map(|s| s.as_str().to_string()),
         merged_into: c.merged_into.map(|m| m.0 as i64),
         data: serde_json::to_value(stored).context("encoding a case")?,
+        storm_case: None,
     })
 }
 
@@ -167,6 +171,8 @@ pub struct ThreadSummary {
     pub linked: u64,
     /// Cases opened.
     pub opened: u64,
+    /// Storm events (opened, updated, closed) in this run.
+    pub storm_events: u64,
 }
 
 /// The stage: a threader with its memory, the SLA policies, and the working set of cases.
@@ -176,6 +182,8 @@ pub struct CaseStage {
     fallback: SlaPolicy,
     /// Cases touched in this process, by id, with their analysis-derived attributes.
     cases: BTreeMap<CaseId, (StoredCase, CaseExtra)>,
+    /// Storm detection over the same posts (on unless turned off).
+    storms: Option<crate::storms::StormStage>,
 }
 
 impl std::fmt::Debug for CaseStage {
@@ -213,6 +221,16 @@ pub fn remedies_in(text: &str) -> Vec<Remedy> {
 impl CaseStage {
     /// Builds the stage over `store`, restoring the threader's memory of recent cases.
     pub fn open(store: &dyn Store, policies: SlaPolicies) -> Result<CaseStage> {
+        let storms = crate::storms::StormStage::open(store, Default::default(), None, None)?;
+        Self::open_with(store, policies, Some(storms))
+    }
+
+    /// Like [`CaseStage::open`], with storm detection as configured (`None`: no storm detection).
+    pub fn open_with(
+        store: &dyn Store,
+        policies: SlaPolicies,
+        storms: Option<crate::storms::StormStage>,
+    ) -> Result<CaseStage> {
         let config = ThreaderConfig::default();
         let mut threader = Threader::new(config.clone());
         // Not `stats()`: its counts scan the whole store, and this runs after every ingest.
@@ -222,7 +240,7 @@ impl CaseStage {
             threader.restore(&StoredCase::from_row(&row)?.case);
         }
         threader.reserve_ids_below(CaseId(store.max_case_id().context("reading case ids")?.max(0) as u64 + 1));
-        Ok(CaseStage { threader, policies, fallback: default_policy(), cases: BTreeMap::new() })
+        Ok(CaseStage { threader, policies, fallback: default_policy(), cases: BTreeMap::new(), storms })
     }
 
     /// The SLA policy of a brand.
@@ -256,7 +274,30 @@ impl CaseStage {
                     summary.linked += 1;
                     summary.opened += u64::from(opened);
                     touched.push(case);
+                    if let Some(storms) = &self.storms
+                        && p.brand_author.is_some()
+                    {
+                        let at = p.post.published_at;
+                        storms.brand_replied(store, &mut self.cases, &mut touched, case.0 as i64, Some(p), at)?;
+                    }
                 }
+                if let Some(storms) = &mut self.storms {
+                    storms.observe(p);
+                    if storms.has_events() {
+                        let threader = &mut self.threader;
+                        let mut next_case_id = || {
+                            let id = threader.next_case_id();
+                            threader.reserve_ids_below(CaseId(id.0 + 1));
+                            id
+                        };
+                        let before = write.storms.len();
+                        storms.apply(store, &mut self.cases, &mut touched, &mut next_case_id, &mut write, now)?;
+                        summary.storm_events += (write.storms.len() - before) as u64;
+                    }
+                }
+            }
+            if let Some(storms) = &mut self.storms {
+                storms.save(&mut write, last)?;
             }
             touched.sort_unstable();
             touched.dedup();
@@ -304,6 +345,7 @@ impl CaseStage {
                         sla: Vec::new(),
                         remedies_offered: Vec::new(),
                         customer_signals: Vec::new(),
+                        storm: None,
                     },
                     { CaseExtra { issue_priority: -1, ..CaseExtra::default() } },
                 ),
@@ -370,7 +412,7 @@ impl CaseStage {
     }
 }
 
-fn sla_time(e: &SlaEvent) -> DateTime<Utc> {
+pub(crate) fn sla_time(e: &SlaEvent) -> DateTime<Utc> {
     match *e {
         SlaEvent::CustomerPosted { at }
         | SlaEvent::BrandReplied { at }

@@ -49,5 +49,6 @@ pub fn build(store: &mut SqliteStore) -> Result<Summary> {
     let threaded = crate::cases::CaseStage::open(store, policies)?.run(store, fixed_now)?;
     summary.posts_in_cases = threaded.linked;
     summary.cases_opened = threaded.opened;
+    summary.storm_events = threaded.storm_events;
     Ok(summary)
 }

@@ -50,13 +50,15 @@ pub struct Summary {
     pub posts_in_cases: u64,
     /// Cases opened.
     pub cases_opened: u64,
+    /// Storm events (opened, updated, closed) detected while threading.
+    pub storm_events: u64,
 }
 
 impl Summary {
     /// The one-line human summary.
     pub fn line(&self) -> String {
         format!(
-            "read {} records from {} input{}: stored {}, duplicates {}, rejected {}, skipped {}, deletions {} in {:.2}s ({:.0} posts/s); {} posts threaded, {} cases opened",
+            "read {} records from {} input{}: stored {}, duplicates {}, rejected {}, skipped {}, deletions {} in {:.2}s ({:.0} posts/s); {} posts threaded, {} cases opened, {} storm events",
             self.read,
             self.files,
             if self.files == 1 { "" } else { "s" },
@@ -68,7 +70,8 @@ impl Summary {
             self.elapsed_s,
             self.posts_per_s,
             self.posts_in_cases,
-            self.cases_opened
+            self.cases_opened,
+            self.storm_events
         )
     }
 }

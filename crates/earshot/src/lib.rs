@@ -4,6 +4,7 @@
 //! Keeping the pipeline here (not in `main.rs`) lets benches and tests drive
 //! the exact code path the CLI uses.
 
+pub mod alerts;
 pub mod auth;
 pub mod bench;
 pub mod cases;
@@ -11,3 +12,4 @@ pub mod config;
 pub mod demo;
 pub mod ingest;
 pub mod serve;
+pub mod storms;

@@ -27,6 +27,8 @@ enum Command {
     Cases(cmd::cases::Args),
     /// Serve the web inbox and the JSON API.
     Serve(cmd::serve::Args),
+    /// Storms: complaint spikes and coordinated campaigns detected on the stream; volume-detector tools.
+    Storms(cmd::storms::Args),
     /// Manage the people who may use the inbox and the API.
     Users(cmd::users::Args),
     /// The latest posts, optionally by brand or full-text search.
@@ -39,6 +41,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Measure end-to-end ingest throughput and memory on generated stream data.
     Bench(cmd::bench::Args),
+    /// Generate realistic traffic with injected storms, a ground-truth file and a brand config.
+    Gen(cmd::r#gen::Args),
     /// Run the Understand stage again over every stored post (after a model or config update).
     Reanalyze(cmd::reanalyze::Args),
     /// Analyze texts from stdin, one per line: sentiment, complaint, severity, intent, issue, signals, priority.
@@ -66,12 +70,14 @@ fn main() -> ExitCode {
         Command::Stats(args) => cmd::stats::run(args),
         Command::Cases(args) => cmd::cases::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Storms(args) => cmd::storms::run(args),
         Command::Users(args) => cmd::users::run(args),
         Command::Posts(args) => cmd::posts::run(args),
         Command::Rejects(args) => cmd::rejects::run(args),
         Command::Formats => cmd::formats::run(),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Gen(args) => cmd::r#gen::run(args),
         Command::Reanalyze(args) => cmd::reanalyze::run(args),
         Command::Classify(args) => cmd::classify::run(args),
         Command::Train(args) => cmd::train::train(args),

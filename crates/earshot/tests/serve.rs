@@ -285,3 +285,63 @@ async fn live_pages_hear_about_posts_ingested_by_another_process() {
     .expect("an SSE event within 10 s");
     assert!(got.contains("event: cases"), "{got}");
 }
+
+/// Two cases of one customer become one: the lead merges them, the merged case leaves the queue, and the thread,
+/// notes and remedies of both show on the case that remains. Agents may not merge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_merges_two_cases_of_one_customer_into_one_thread() {
+    let s = start().await;
+    // mallory writes again two weeks later: a new case, because her first one went quiet long ago.
+    let line = r#"{"data":{"id":"990000000000000003","text":"@Gilt still no answer about my broken order","author_id":"77","created_at":"2012-01-19T10:00:00.000Z"},"includes":{"users":[{"id":"77","username":"mallory"}]}}
+"#;
+    let db = s.db.clone();
+    let lead_token = tokio::task::spawn_blocking(move || {
+        let mut store = SqliteStore::open(&db).unwrap();
+        let brands = BrandsFile::from_toml(earshot::demo::CONFIG).unwrap().brands;
+        let mut ing = Ingestor::new(&mut store, Brands::new(brands));
+        ing.ingest(Input::from_bytes("more.jsonl", line.as_bytes()), None).unwrap();
+        ing.finish().unwrap();
+        CaseStage::open(&store, Default::default()).unwrap().run(&mut store, chrono::Utc::now()).unwrap();
+        let lead = user(&mut store, "lena", "lead", "Gilt", None);
+        let token = auth::new_secret();
+        store.add_token(lead, &auth::token_hash(&token), chrono::Utc::now()).unwrap();
+        token
+    })
+    .await
+    .unwrap();
+    let (_, cases) = get_json(&s, "/api/v1/cases?customer=mallory&limit=1000", &s.gilt_token).await;
+    let mut ids: Vec<i64> = cases.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids.len(), 2, "two cases for mallory: {cases}");
+    let (into, from) = (ids[0], ids[1]);
+    let act = |token: String, id: i64, body: Value| {
+        let base = s.base.clone();
+        async move {
+            let r = client()
+                .post(format!("{base}/api/v1/cases/{id}/actions"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (st, _) = act(s.gilt_token.clone(), from, serde_json::json!({"action": "note", "value": "second message"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, r) = act(s.gilt_token.clone(), from, serde_json::json!({"action": "merge", "value": into})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "an agent may not merge: {r}");
+    let (st, r) = act(lead_token.clone(), from, serde_json::json!({"action": "merge", "value": into})).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+
+    let (_, queue) = get_json(&s, "/api/v1/cases?customer=mallory&limit=1000", &s.gilt_token).await;
+    let left: Vec<i64> = queue.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(left, vec![into], "the merged case left the queue");
+    let (st, case) = get_json(&s, &format!("/api/v1/cases/{into}"), &s.gilt_token).await;
+    assert_eq!(st, StatusCode::OK);
+    let texts: Vec<&str> = case["posts"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.contains("<script>")) && texts.iter().any(|t| t.contains("still no answer")), "{texts:?}");
+    assert!(case.to_string().contains("second message"), "the merged case's note came along: {case}");
+    let (st, cross) = act(lead_token, into, serde_json::json!({"action": "merge", "value": into})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "a case cannot merge into itself: {cross}");
+}

@@ -1,7 +1,7 @@
 //! The embedded SQLite store: one file, WAL mode, versioned migrations.
 
 use crate::{
-    Accounts, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, Doing, NewReject, PostQuery,
+    Accounts, AlertRow, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, Doing, NewReject, PostQuery, Snapshot, StormQuery, StormRow,
     Result, SessionRow, Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
@@ -21,6 +21,8 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0004_cases.sql")),
         M::up(include_str!("migrations/0005_users.sql")),
         M::up(include_str!("migrations/0006_post_brands_by_post.sql")),
+        M::up(include_str!("migrations/0007_inbox_queue_indexes.sql")),
+        M::up(include_str!("migrations/0008_storms.sql")),
     ])
 });
 
@@ -528,6 +530,13 @@ impl Store for SqliteStore {
                     ])
                     .doing("storing a case")?;
             }
+            // A merged case's posts belong to the case it was merged into: the inbox shows one thread.
+            let mut relink = tx
+                .prepare_cached("UPDATE case_posts SET case_id = ?2 WHERE case_id = ?1")
+                .doing("preparing post relinking")?;
+            for c in w.cases.iter().filter(|c| c.merged_into.is_some()) {
+                relink.execute(params![c.id, c.merged_into]).doing("moving a merged case's posts")?;
+            }
             let mut link = tx
                 .prepare_cached(
                     "INSERT OR IGNORE INTO case_posts (post_id, case_id, role, rule) VALUES (?1, ?2, ?3, ?4)",
@@ -544,6 +553,71 @@ impl Store for SqliteStore {
                     .execute(params![e.case_id, ms(e.at), e.kind, e.actor, json(&e.data, "case event")?])
                     .doing("recording a case event")?;
             }
+            let mut join_storm = tx
+                .prepare_cached("UPDATE cases SET storm_case = ?2 WHERE id = ?1 AND id <> ?2")
+                .doing("preparing storm membership")?;
+            for (member, storm_case) in &w.storm_members {
+                join_storm.execute(params![member, storm_case]).doing("recording storm membership")?;
+            }
+            let mut put_storm = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO storms (id, brand, kind, facet, key, status, started_at, detected_at, \
+                     last_post_at, closed_at, posts, authors, case_id, data, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                )
+                .doing("preparing storm insert")?;
+            for st in &w.storms {
+                put_storm
+                    .execute(params![
+                        st.id,
+                        st.brand,
+                        st.kind,
+                        st.facet,
+                        st.key,
+                        st.status,
+                        ms(st.started_at),
+                        ms(st.detected_at),
+                        ms(st.last_post_at),
+                        st.closed_at.map(ms),
+                        st.posts,
+                        st.authors,
+                        st.case_id,
+                        json(&st.data, "storm")?,
+                        ms(now)
+                    ])
+                    .doing("recording a storm")?;
+            }
+            let mut put_alert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO alerts (id, storm_id, brand, event, webhook, state, attempts, created_at, \
+                     next_at, sent_at, last_error, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )
+                .doing("preparing alert insert")?;
+            for a in &w.alerts {
+                put_alert
+                    .execute(params![
+                        a.id,
+                        a.storm_id,
+                        a.brand,
+                        a.event,
+                        a.webhook,
+                        a.state,
+                        a.attempts,
+                        ms(a.created_at),
+                        a.next_at.map(ms),
+                        a.sent_at.map(ms),
+                        a.last_error,
+                        json(&a.data, "alert")?
+                    ])
+                    .doing("queueing an alert")?;
+            }
+            if let Some(snap) = &w.snapshot {
+                tx.execute(
+                    "INSERT OR REPLACE INTO pipeline_snapshots (name, through, data) VALUES (?1, ?2, ?3)",
+                    params![snap.name, snap.through, snap.data],
+                )
+                .doing("saving streaming state")?;
+            }
             if let Some(t) = w.threaded_through {
                 tx.execute(
                     "INSERT INTO pipeline_state (name, value) VALUES ('threaded_through', ?1) \
@@ -557,47 +631,7 @@ impl Store for SqliteStore {
     }
 
     fn cases(&self, q: &CaseQuery) -> Result<Vec<CaseRow>> {
-        let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases c");
-        let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
-        let mut conds = vec!["c.merged_into IS NULL".to_string()];
-        let arg = |v: Box<dyn rusqlite::ToSql>, args: &mut Vec<Box<dyn rusqlite::ToSql>>| {
-            args.push(v);
-            args.len()
-        };
-        if let Some(scope) = &q.brands {
-            if scope.is_empty() {
-                return Ok(Vec::new());
-            }
-            let marks: Vec<String> =
-                scope.iter().map(|b| format!("?{}", arg(Box::new(b.clone()), &mut args))).collect();
-            conds.push(format!("c.brand IN ({})", marks.join(", ")));
-        }
-        if let Some(b) = &q.brand {
-            conds.push(format!("c.brand = ?{}", arg(Box::new(b.clone()), &mut args)));
-        }
-        match &q.status {
-            Some(st) => conds.push(format!("c.status = ?{}", arg(Box::new(st.clone()), &mut args))),
-            None if !q.all => conds.push("c.status IN ('new', 'open', 'waiting_on_customer')".into()),
-            None => {}
-        }
-        match q.assignee.as_deref() {
-            Some("") => conds.push("c.assignee IS NULL".into()),
-            Some(a) => conds.push(format!("c.assignee = ?{}", arg(Box::new(a.to_string()), &mut args))),
-            None => {}
-        }
-        if let Some(i) = &q.issue {
-            conds.push(format!("c.issue = ?{}", arg(Box::new(i.clone()), &mut args)));
-        }
-        if let Some(se) = &q.sentiment {
-            conds.push(format!("c.sentiment = ?{}", arg(Box::new(se.clone()), &mut args)));
-        }
-        sql.push_str(" WHERE ");
-        sql.push_str(&conds.join(" AND "));
-        let limit = arg(Box::new(q.limit.unwrap_or(100).min(10_000) as i64), &mut args);
-        let offset = arg(Box::new(q.offset as i64), &mut args);
-        sql.push_str(&format!(
-            " ORDER BY c.priority DESC, c.due_at IS NULL, c.due_at, c.opened_at LIMIT ?{limit} OFFSET ?{offset}"
-        ));
+        let Some((sql, args)) = case_list_sql(q) else { return Ok(Vec::new()) };
         let mut stmt = self.conn.prepare_cached(&sql).doing("listing cases")?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args.iter().map(|b| b.as_ref())), row_to_case)
@@ -664,9 +698,220 @@ impl Store for SqliteStore {
         Ok(v.map(from_ms))
     }
 
+    fn cases_of_posts(&self, post_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT post_id, case_id FROM case_posts WHERE post_id = ?1")
+            .doing("finding posts' cases")?;
+        let mut out = Vec::with_capacity(post_ids.len());
+        for id in post_ids {
+            if let Some(pair) = stmt.query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?))).optional().doing("finding posts' cases")? {
+                out.push(pair);
+            }
+        }
+        Ok(out)
+    }
+
+    fn storm_members(&self, storm_case: i64, limit: usize) -> Result<Vec<CaseRow>> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.storm_case = ?1 ORDER BY c.opened_at, c.id LIMIT ?2");
+        let mut stmt = self.conn.prepare_cached(&sql).doing("listing a storm's cases")?;
+        let rows = stmt.query_map(params![storm_case, limit as i64], row_to_case).doing("listing a storm's cases")?;
+        rows.collect::<rusqlite::Result<_>>().doing("listing a storm's cases")
+    }
+
+    fn storms(&self, q: &StormQuery) -> Result<Vec<StormRow>> {
+        let mut conds = vec!["1 = 1".to_string()];
+        let mut args: Vec<String> = Vec::new();
+        if let Some(scope) = &q.brands {
+            if scope.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks: Vec<String> = scope
+                .iter()
+                .map(|b| {
+                    args.push(b.clone());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            conds.push(format!("brand IN ({})", marks.join(", ")));
+        }
+        if let Some(b) = &q.brand {
+            args.push(b.clone());
+            conds.push(format!("brand = ?{}", args.len()));
+        }
+        if q.open_only {
+            conds.push("status = 'open'".into());
+        }
+        let sql = format!(
+            "SELECT {STORM_COLUMNS} FROM storms WHERE {} ORDER BY detected_at DESC, id LIMIT {}",
+            conds.join(" AND "),
+            q.limit.unwrap_or(100).min(10_000)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).doing("listing storms")?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), row_to_storm).doing("listing storms")?;
+        rows.collect::<rusqlite::Result<_>>().doing("listing storms")
+    }
+
+    fn storm(&self, id: &str) -> Result<Option<StormRow>> {
+        let sql = format!("SELECT {STORM_COLUMNS} FROM storms WHERE id = ?1");
+        self.conn.query_row(&sql, params![id], row_to_storm).optional().doing("reading a storm")
+    }
+
+    fn snapshot(&self, name: &str) -> Result<Option<Snapshot>> {
+        self.conn
+            .query_row("SELECT name, through, data FROM pipeline_snapshots WHERE name = ?1", params![name], |r| {
+                Ok(Snapshot { name: r.get(0)?, through: r.get(1)?, data: r.get(2)? })
+            })
+            .optional()
+            .doing("reading streaming state")
+    }
+
+    fn alerts(&self, brands: Option<&[String]>, storm_id: Option<&str>, limit: usize) -> Result<Vec<AlertRow>> {
+        let mut conds = vec!["1 = 1".to_string()];
+        let mut args: Vec<String> = Vec::new();
+        if let Some(scope) = brands {
+            if scope.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks: Vec<String> = scope
+                .iter()
+                .map(|b| {
+                    args.push(b.clone());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            conds.push(format!("brand IN ({})", marks.join(", ")));
+        }
+        if let Some(id) = storm_id {
+            args.push(id.to_string());
+            conds.push(format!("storm_id = ?{}", args.len()));
+        }
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE {} ORDER BY created_at DESC, id LIMIT {}",
+            conds.join(" AND "),
+            limit.min(10_000)
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).doing("listing alerts")?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), row_to_alert).doing("listing alerts")?;
+        rows.collect::<rusqlite::Result<_>>().doing("listing alerts")
+    }
+
+    fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertRow>> {
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'pending' AND (next_at IS NULL OR next_at <= ?1) \
+             ORDER BY created_at, id LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).doing("reading due alerts")?;
+        let rows = stmt.query_map(params![ms(now), limit as i64], row_to_alert).doing("reading due alerts")?;
+        rows.collect::<rusqlite::Result<_>>().doing("reading due alerts")
+    }
+
+    fn update_alert(&mut self, a: &AlertRow) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE alerts SET state = ?2, attempts = ?3, next_at = ?4, sent_at = ?5, last_error = ?6 WHERE id = ?1",
+                params![a.id, a.state, a.attempts, a.next_at.map(ms), a.sent_at.map(ms), a.last_error],
+            )
+            .doing("recording an alert delivery")?;
+        Ok(())
+    }
+
     fn max_case_id(&self) -> Result<i64> {
         self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM cases", [], |r| r.get(0)).doing("reading case ids")
     }
+}
+
+/// The SQL and arguments listing cases for `q` (`None`: an empty scope, nothing to list).
+fn case_list_sql(q: &CaseQuery) -> Option<(String, Vec<Box<dyn rusqlite::ToSql>>)> {
+    let mut sql = format!("SELECT {CASE_COLUMNS} FROM cases c");
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = Vec::new();
+    // Keep these two conditions word for word: the partial queue indexes of migration 0007 apply only
+    // when the query's WHERE repeats theirs.
+    let mut conds = vec!["c.merged_into IS NULL".to_string()];
+    let arg = |v: Box<dyn rusqlite::ToSql>, args: &mut Vec<Box<dyn rusqlite::ToSql>>| {
+        args.push(v);
+        args.len()
+    };
+    if let Some(scope) = &q.brands {
+        if scope.is_empty() {
+            return None;
+        }
+        let marks: Vec<String> =
+            scope.iter().map(|b| format!("?{}", arg(Box::new(b.clone()), &mut args))).collect();
+        conds.push(format!("c.brand IN ({})", marks.join(", ")));
+    }
+    if let Some(b) = &q.brand {
+        conds.push(format!("c.brand = ?{}", arg(Box::new(b.clone()), &mut args)));
+    }
+    match &q.status {
+        Some(st) => conds.push(format!("c.status = ?{}", arg(Box::new(st.clone()), &mut args))),
+        None if !q.all => conds.push("c.status IN ('new', 'open', 'waiting_on_customer')".into()),
+        None => {}
+    }
+    match q.assignee.as_deref() {
+        Some("") => conds.push("c.assignee IS NULL".into()),
+        Some(a) => conds.push(format!("c.assignee = ?{}", arg(Box::new(a.to_string()), &mut args))),
+        None => {}
+    }
+    if let Some(who) = &q.customer {
+        conds.push(format!("c.customer = ?{}", arg(Box::new(who.clone()), &mut args)));
+    }
+    if let Some(i) = &q.issue {
+        conds.push(format!("c.issue = ?{}", arg(Box::new(i.clone()), &mut args)));
+    }
+    if let Some(se) = &q.sentiment {
+        conds.push(format!("c.sentiment = ?{}", arg(Box::new(se.clone()), &mut args)));
+    }
+    sql.push_str(" WHERE ");
+    sql.push_str(&conds.join(" AND "));
+    let limit = arg(Box::new(q.limit.unwrap_or(100).min(10_000) as i64), &mut args);
+    let offset = arg(Box::new(q.offset as i64), &mut args);
+    sql.push_str(&format!(
+        " ORDER BY c.priority DESC, c.due_at IS NULL, c.due_at, c.opened_at LIMIT ?{limit} OFFSET ?{offset}"
+    ));
+    Some((sql, args))
+}
+
+const STORM_COLUMNS: &str = "id, brand, kind, facet, key, status, started_at, detected_at, last_post_at, \
+                             closed_at, posts, authors, case_id, data";
+
+fn row_to_storm(r: &Row<'_>) -> rusqlite::Result<StormRow> {
+    Ok(StormRow {
+        id: r.get(0)?,
+        brand: r.get(1)?,
+        kind: r.get(2)?,
+        facet: r.get(3)?,
+        key: r.get(4)?,
+        status: r.get(5)?,
+        started_at: from_ms(r.get(6)?),
+        detected_at: from_ms(r.get(7)?),
+        last_post_at: from_ms(r.get(8)?),
+        closed_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        posts: r.get(10)?,
+        authors: r.get(11)?,
+        case_id: r.get(12)?,
+        data: parse_json_value(r.get(13)?),
+    })
+}
+
+const ALERT_COLUMNS: &str =
+    "id, storm_id, brand, event, webhook, state, attempts, created_at, next_at, sent_at, last_error, data";
+
+fn row_to_alert(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        id: r.get(0)?,
+        storm_id: r.get(1)?,
+        brand: r.get(2)?,
+        event: r.get(3)?,
+        webhook: r.get(4)?,
+        state: r.get(5)?,
+        attempts: r.get(6)?,
+        created_at: from_ms(r.get(7)?),
+        next_at: r.get::<_, Option<i64>>(8)?.map(from_ms),
+        sent_at: r.get::<_, Option<i64>>(9)?.map(from_ms),
+        last_error: r.get(10)?,
+        data: parse_json_value(r.get(11)?),
+    })
 }
 
 fn row_to_user(r: &Row<'_>) -> rusqlite::Result<UserRow> {
@@ -751,7 +996,7 @@ impl Accounts for SqliteStore {
 
 const CASE_COLUMNS: &str = "c.id, c.brand, c.customer, c.platform, c.kind, c.status, c.assignee, c.priority, \
      c.issue, c.sentiment, c.opened_at, c.last_activity_at, c.first_response_at, c.resolved_at, c.due_at, c.sla_state, \
-     c.merged_into, c.data";
+     c.merged_into, c.data, c.storm_case";
 
 fn parse_json_value(s: String) -> serde_json::Value {
     serde_json::from_str(&s).unwrap_or(serde_json::Value::Null)
@@ -777,6 +1022,7 @@ fn row_to_case(r: &Row<'_>) -> rusqlite::Result<CaseRow> {
         sla_state: r.get(15)?,
         merged_into: r.get(16)?,
         data: parse_json_value(r.get(17)?),
+        storm_case: r.get(18)?,
     })
 }
 

@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result};
 use earshot_analyze::{Addressing, Context, Models, analyze};
 use earshot_core::{Author, Platform, Post};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,7 +24,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => Context::new(&[]),
     };
     let mut stdin = std::io::stdin().lock();
-    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut stdout = std::io::stdout().lock();
+    // Lines are written into one reused buffer (`Analysis::write_json`, serde_json's bytes without serde's per-field
+    // overhead) and handed to stdout in 64 KiB pieces.
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 17);
     // One post reused for every line: a bare text has no metadata, and the firehose path allocates nothing per line.
     let mut post = Post::new(Platform::Other, "", Author::default(), "", Default::default(), "text");
     loop {
@@ -42,10 +45,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 post.text.pop();
             }
         }
-        let a = analyze(&post, Addressing::default(), &ctx);
-        serde_json::to_writer(&mut out, &a)?;
-        out.write_all(b"\n")?;
+        analyze(&post, Addressing::default(), &ctx).write_json(&mut out);
+        out.push(b'\n');
+        if out.len() >= 1 << 16 {
+            stdout.write_all(&out)?;
+            out.clear();
+        }
     }
-    out.flush()?;
+    stdout.write_all(&out)?;
+    stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }

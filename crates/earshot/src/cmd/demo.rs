@@ -146,6 +146,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
             outcome
         );
     }
+    let storms = store.storms(&earshot_store::StormQuery::default())?;
+    if !storms.is_empty() {
+        println!();
+        println!("storms (one storm case each, instead of a ticket per post; `earshot storms --db {}`):", args.db.display());
+        for st in &storms {
+            let members = st.case_id.map(|c| store.storm_members(c, 10_000)).transpose()?.unwrap_or_default();
+            println!(
+                "  {:<8} {:<9} {:<16} started {}  detected {} (+{} min)  {} posts, {} authors  → storm case #{} ({} customer cases collapsed)",
+                st.kind,
+                st.brand,
+                earshot::storms::storm_title(&st.kind, &st.facet, &st.key),
+                st.started_at.format("%Y-%m-%d %H:%M"),
+                st.detected_at.format("%H:%M"),
+                (st.detected_at - st.started_at).num_minutes(),
+                st.posts,
+                st.authors,
+                st.case_id.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                members.len(),
+            );
+        }
+    }
     println!();
     println!("database: {}  (try `earshot posts --db {} --search sandal`)", args.db.display(), args.db.display());
     if args.json {

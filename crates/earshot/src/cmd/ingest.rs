@@ -59,9 +59,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut store = args.db.open()?;
     let config_path = config::resolve(args.config.as_deref())?;
     let policies = earshot::cases::load_policies(config_path.as_deref())?;
-    let brand_configs = match config_path {
+    let brand_configs = match &config_path {
         Some(path) => {
-            let brands = config::load_brands(&path)?;
+            let brands = config::load_brands(path)?;
             store.upsert_brands(&brands, chrono::Utc::now())?;
             brands
         }
@@ -74,9 +74,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ingestor.ingest(Input::open(path)?, format)?;
     }
     let mut summary = ingestor.finish()?;
-    let threaded = earshot::cases::CaseStage::open(&store, policies)?.run(&mut store, chrono::Utc::now())?;
+    let storms = earshot::storms::stage_from_config(&store, config_path.as_deref())?;
+    let threaded =
+        earshot::cases::CaseStage::open_with(&store, policies, Some(storms))?.run(&mut store, chrono::Utc::now())?;
     summary.posts_in_cases = threaded.linked;
     summary.cases_opened = threaded.opened;
+    summary.storm_events = threaded.storm_events;
+    if let Some(path) = &config_path {
+        earshot::alerts::send_configured(store, path)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {

@@ -5,12 +5,15 @@ pub mod cases;
 pub mod classify;
 pub mod demo;
 pub mod formats;
+// `gen` is a reserved keyword in edition 2024, hence the raw identifier.
+pub mod r#gen;
 pub mod ingest;
 pub mod posts;
 pub mod reanalyze;
 pub mod rejects;
 pub mod serve;
 pub mod stats;
+pub mod storms;
 pub mod train;
 pub mod users;
 

@@ -143,13 +143,7 @@ pub fn apply(
             // A reply sent from earshot is the brand responding now; the platform's copy, when ingested later,
             // joins the thread as the same response.
             stored.sla.push(SlaEvent::BrandReplied { at: now });
-            if stored.case.first_response_at.is_none() {
-                stored.case.first_response_at = Some(now);
-            }
-            stored.case.last_brand_at = Some(now);
-            if stored.case.status == CaseStatus::New {
-                stored.case.status = CaseStatus::Open;
-            }
+            stored.case.brand_replied(now);
             let in_reply_to = stored.case.post_ids.last().cloned().unwrap_or_default();
             events.push(event(
                 "reply",

@@ -18,7 +18,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use earshot_cases::{IssueType, ReplyContext, SlaPolicies};
+use earshot_cases::{CaseStatus, IssueType, Remedy, ReplyContext, SlaPolicies};
 use earshot_store::{Accounts, CaseQuery, CaseRow, SqliteStore, Store, StoredPost, UserRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,11 +29,12 @@ use tokio::sync::broadcast;
 
 const SESSION_COOKIE: &str = "earshot_session";
 const SESSION_HOURS: i64 = 12;
-const STATUSES: [&str; 5] = ["new", "open", "waiting_on_customer", "resolved", "closed"];
+/// Member cases whose posts a storm case's page shows as its thread.
+const STORM_THREAD_CASES: usize = 60;
+/// Database connections the server keeps open (see [`App`]).
+const STORE_CONNECTIONS: usize = 4;
 /// The issue types, as the issue classifier names them.
 const ISSUES: [&str; 8] = earshot_classify::tasks::ISSUE_LABELS;
-const REMEDIES: [&str; 7] =
-    ["apology", "replacement", "refund", "gift_card", "waitlist", "expedited_shipping", "other"];
 
 /// How to run the server.
 #[derive(Clone, Default)]
@@ -62,7 +63,10 @@ impl std::fmt::Debug for ServeOptions {
 
 /// Shared server state.
 pub struct App {
-    store: Mutex<SqliteStore>,
+    /// A few connections to the one database: WAL lets readers run side by side, so one slow page does not
+    /// queue every other request behind it (SQLite serializes the writers itself, with its busy timeout).
+    stores: Vec<Mutex<SqliteStore>>,
+    next_store: std::sync::atomic::AtomicUsize,
     templates: minijinja::Environment<'static>,
     opts: ServeOptions,
     updates: broadcast::Sender<String>,
@@ -79,8 +83,8 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the store and loads the templates.
     pub fn new(opts: ServeOptions) -> Result<Arc<App>> {
-        let store =
-            SqliteStore::open(&opts.db).with_context(|| format!("cannot open database {}", opts.db.display()))?;
+        let open = || SqliteStore::open(&opts.db).with_context(|| format!("cannot open database {}", opts.db.display()));
+        let stores = (0..STORE_CONNECTIONS).map(|_| open().map(Mutex::new)).collect::<Result<Vec<_>>>()?;
         let mut templates = minijinja::Environment::new();
         for (name, src) in [
             ("base.html", include_str!("../../templates/base.html")),
@@ -92,7 +96,8 @@ impl App {
         }
         let (updates, _) = broadcast::channel(64);
         Ok(Arc::new(App {
-            store: Mutex::new(store),
+            stores,
+            next_store: Default::default(),
             templates,
             opts,
             updates,
@@ -210,7 +215,13 @@ async fn db<T: Send + 'static>(
 ) -> Result<T, Fail> {
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
-        let mut store = app.store.lock().map_err(|_| Fail::Internal(anyhow::anyhow!("store lock poisoned")))?;
+        let n = app.stores.len();
+        let first = app.next_store.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
+        // Take the first idle connection, starting from a rotating index; wait on one when all are busy.
+        let mut store = match (0..n).find_map(|i| app.stores[(first + i) % n].try_lock().ok()) {
+            Some(store) => store,
+            None => app.stores[first].lock().map_err(|_| Fail::Internal(anyhow::anyhow!("store lock poisoned")))?,
+        };
         f(&mut store)
     })
     .await
@@ -322,6 +333,7 @@ struct CaseFilters {
     brand: Option<String>,
     status: Option<String>,
     assignee: Option<String>,
+    customer: Option<String>,
     issue: Option<String>,
     sentiment: Option<String>,
     limit: Option<usize>,
@@ -338,6 +350,9 @@ impl CaseFilters {
             status: some(&self.status),
             all: self.all.unwrap_or(false),
             assignee: some(&self.assignee),
+            customer: some(&self.customer),
+            // A customer's own cases are listed even when a storm collapsed them.
+            storm_members: self.customer.as_deref().is_some_and(|c| !c.trim().is_empty()),
             issue: some(&self.issue),
             sentiment: some(&self.sentiment),
             limit: Some(self.limit.unwrap_or(100).min(1000)),
@@ -360,9 +375,18 @@ fn when(t: DateTime<Utc>) -> String {
 }
 
 fn case_summary(c: &CaseRow) -> Value {
-    let preview = c.data.pointer("/case/notes/0/text").and_then(Value::as_str).unwrap_or_default();
+    let storm = c.data.get("storm");
+    let preview = match storm {
+        Some(st) => format!(
+            "storm: {} posts from {} people",
+            st.get("posts").and_then(Value::as_u64).unwrap_or(0),
+            st.get("authors").and_then(Value::as_u64).unwrap_or(0)
+        ),
+        None => c.data.pointer("/case/notes/0/text").and_then(Value::as_str).unwrap_or_default().to_string(),
+    };
     json!({
         "id": c.id, "brand": c.brand, "customer": c.customer, "status": c.status, "assignee": c.assignee,
+        "kind": c.kind,
         "priority": c.priority, "level": level(c.priority), "issue": c.issue, "sentiment": c.sentiment,
         "sla_state": c.sla_state, "due_at": c.due_at.map(when), "opened_at": when(c.opened_at), "preview": preview,
     })
@@ -385,7 +409,7 @@ async fn inbox(
     render(
         &app,
         "cases.html",
-        json!({ "user": c.user, "csrf": c.csrf, "cases": cases, "brands": brands, "statuses": STATUSES,
+        json!({ "user": c.user, "csrf": c.csrf, "cases": cases, "brands": brands, "statuses": CaseStatus::ALL,
                 "issues": ISSUES, "f": f }),
     )
 }
@@ -397,6 +421,8 @@ struct CaseView {
     posts: Vec<StoredPost>,
     events: Vec<earshot_store::StoredCaseEvent>,
     history: Vec<CaseRow>,
+    /// A storm case's customer cases.
+    members: Vec<CaseRow>,
 }
 
 async fn load_case(app: &Arc<App>, user: &UserRow, id: i64) -> Result<CaseView, Fail> {
@@ -407,20 +433,30 @@ async fn load_case(app: &Arc<App>, user: &UserRow, id: i64) -> Result<CaseView, 
             return Err(Fail::NotFound);
         }
         let stored = StoredCase::from_row(&row)?;
-        let posts = s.case_posts(id)?;
+        let mut posts = s.case_posts(id)?;
+        let members = if row.kind == "storm" { s.storm_members(id, 1000)? } else { Vec::new() };
+        // A storm case's thread is its members' posts (the first ones: the roll-call lists everyone).
+        for m in members.iter().take(STORM_THREAD_CASES) {
+            posts.extend(s.case_posts(m.id)?);
+        }
+        if !members.is_empty() {
+            posts.sort_by_key(|p| (p.post.published_at, p.id));
+        }
         let events = s.case_events(id)?;
         let history = s
             .cases(&CaseQuery {
                 brands: scope(&user),
                 brand: Some(row.brand.clone()),
+                customer: Some(row.customer.clone()),
+                storm_members: true,
                 all: true,
                 limit: Some(200),
                 ..CaseQuery::default()
             })?
             .into_iter()
-            .filter(|c| c.customer == row.customer && c.id != row.id)
+            .filter(|c| c.id != row.id)
             .collect();
-        Ok(CaseView { row, stored, posts, events, history })
+        Ok(CaseView { row, stored, posts, events, history, members })
     })
     .await
 }
@@ -530,7 +566,8 @@ async fn case_page(
             "remedies": case.remedies.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "offered": v.stored.remedies_offered.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "notes": case.notes, "history": v.history.iter().map(case_summary).collect::<Vec<_>>(),
-            "statuses": STATUSES, "all_remedies": REMEDIES, "can_act": Role::of(&c.user) >= Role::Agent,
+            "storm": v.stored.storm, "members": v.members.iter().map(case_summary).collect::<Vec<_>>(),
+            "statuses": CaseStatus::ALL, "all_remedies": Remedy::ALL, "can_act": Role::of(&c.user) >= Role::Agent,
             "dry_run": app.opts.dry_run, "flash": q.done,
         }),
     )
@@ -707,6 +744,10 @@ async fn api_case(State(app): State<Arc<App>>, headers: HeaderMap, Path(id): Pat
     let mut out = case_json(&v.row);
     out["posts"] = serde_json::to_value(&v.posts).map_err(|e| Fail::Internal(e.into()))?;
     out["events"] = serde_json::to_value(&v.events).map_err(|e| Fail::Internal(e.into()))?;
+    if let Some(storm) = &v.stored.storm {
+        out["storm"] = serde_json::to_value(storm).map_err(|e| Fail::Internal(e.into()))?;
+        out["member_cases"] = Value::Array(v.members.iter().map(|m| json!(m.id)).collect());
+    }
     let now = Utc::now();
     out["sla"] = Value::Array(sla_json(&app, &v, now));
     // Every state change of every clock up to now, derived from the stored events (history, not only state).
