@@ -501,47 +501,125 @@ pub const MAX_CACHED_WORDS: usize = 1 << 17;
 
 /// Per-thread cache of each token's summed fused weight row, keyed by the token's 64-bit hash. Two distinct
 /// tokens sharing a 64-bit hash among the cached ones is a ~1e-14 event per lookup; the text is not stored.
+///
+/// An open-addressing table (linear probing) whose slots hold the rows themselves: a token's home slot follows from
+/// its hash alone, so the key and the row can be fetched together, and a hit usually costs one round of cache misses.
+/// A general hash map costs three dependent ones (control bytes, then the entry, then the row it points to), and
+/// every token of every post does a lookup.
 #[derive(Debug, Default)]
 struct WordCache {
     /// Row length: the fused stride (the token's number of n-grams sits in slot `width`).
     stride: usize,
-    index: rustc_hash::FxHashMap<u64, u32>,
+    /// Per slot: the token hash, or [`EMPTY_KEY`].
+    keys: Vec<u64>,
+    /// Per slot: the summed weights (`stride` floats).
     rows: Vec<f32>,
+    /// Occupied slots.
+    len: usize,
 }
+
+/// The key of an empty [`WordCache`] slot; a token whose hash is 0 is stored under [`WordCache::key`] 1.
+const EMPTY_KEY: u64 = 0;
 
 impl WordCache {
     fn new(stride: usize) -> Self {
         Self { stride, ..Self::default() }
     }
 
+    /// The stored key for a token hash (never [`EMPTY_KEY`]).
     #[inline]
-    fn get(&self, hash: u64) -> Option<u32> {
-        self.index.get(&hash).copied()
+    fn key(hash: u64) -> u64 {
+        hash.max(1)
     }
 
-    /// Row `e`: the summed weights, with the n-gram count in slot `width`.
+    /// The first slot probed for `key`.
+    #[inline]
+    fn home(&self, key: u64) -> usize {
+        // Token hashes are fmix64 outputs: their low bits are as good as any.
+        key as usize & (self.keys.len().wrapping_sub(1))
+    }
+
+    /// Makes room for `more` insertions without growing (growth moves rows, so it must not happen while a text
+    /// holds slot numbers). Keeps the table at most 70% full.
+    fn reserve(&mut self, more: usize) {
+        let want = (self.len + more).min(MAX_CACHED_WORDS);
+        if !self.keys.is_empty() && want * 10 <= self.keys.len() * 7 {
+            return;
+        }
+        let mut slots = self.keys.len().max(1024);
+        while want * 10 > slots * 7 {
+            slots *= 2;
+        }
+        let old_keys = std::mem::replace(&mut self.keys, vec![EMPTY_KEY; slots]);
+        let old_rows = std::mem::replace(&mut self.rows, vec![0.0; slots * self.stride]);
+        for (k, row) in old_keys.iter().zip(old_rows.chunks_exact(self.stride)) {
+            if *k != EMPTY_KEY {
+                let slot = self.free_slot(*k);
+                self.keys[slot] = *k;
+                self.rows[slot * self.stride..(slot + 1) * self.stride].copy_from_slice(row);
+            }
+        }
+    }
+
+    /// The slot holding `hash`'s row, if cached.
+    #[inline]
+    fn find(&self, hash: u64) -> Option<u32> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let key = Self::key(hash);
+        let mask = self.keys.len() - 1;
+        let mut slot = self.home(key);
+        loop {
+            match self.keys[slot] {
+                k if k == key => return Some(slot as u32),
+                EMPTY_KEY => return None,
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+
+    /// The first empty slot on `key`'s probe sequence (the table is never full).
+    fn free_slot(&self, key: u64) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut slot = self.home(key);
+        while self.keys[slot] != EMPTY_KEY {
+            slot = (slot + 1) & mask;
+        }
+        slot
+    }
+
+    /// Loads the home slot's row start of `hash` (see [`Fused::touch`]), so that it arrives with the key.
+    #[inline]
+    fn touch(&self, hash: u64) -> f32 {
+        if self.keys.is_empty() { 0.0 } else { self.rows[self.home(Self::key(hash)) * self.stride] }
+    }
+
+    /// Row of slot `e`: the summed weights, with the n-gram count in slot `width`.
     #[inline]
     fn row(&self, e: u32) -> &[f32] {
         let e = e as usize;
         &self.rows[e * self.stride..(e + 1) * self.stride]
     }
 
-    /// Stores `row` and returns its entry, unless the cache is full.
+    /// Stores `row` and returns its slot, unless the cache is full ([`MAX_CACHED_WORDS`]) or has no room reserved.
     fn insert(&mut self, hash: u64, row: &[f32]) -> Option<u32> {
-        if let Some(&e) = self.index.get(&hash) {
+        if let Some(e) = self.find(hash) {
             return Some(e);
         }
-        if self.index.len() >= MAX_CACHED_WORDS {
+        if self.len >= MAX_CACHED_WORDS || (self.len + 1) * 10 > self.keys.len() * 7 {
             return None;
         }
-        let e = self.index.len() as u32;
-        self.index.insert(hash, e);
-        self.rows.extend_from_slice(row);
-        Some(e)
+        let key = Self::key(hash);
+        let slot = self.free_slot(key);
+        self.keys[slot] = key;
+        self.rows[slot * self.stride..(slot + 1) * self.stride].copy_from_slice(row);
+        self.len += 1;
+        Some(slot as u32)
     }
 }
 
-/// Marks a word-cache entry as a row of [`SetScratch::spill`] (cache entries stay below [`MAX_CACHED_WORDS`]).
+/// Marks a word-cache entry as a row of [`SetScratch::spill`] (cache slots stay below 2^31).
 const SPILLED: u32 = 1 << 31;
 
 /// Scratch space for [`ClassifierSet`]: featurizers, word caches and buffers for one thread.
@@ -902,8 +980,14 @@ impl ClassifierSet {
         let n_tokens = fz.tokens().len();
         hashes.clear();
         hashes.extend((0..n_tokens).map(|i| fz.token_hash(fz.tokens().get(i))));
+        // Room for every token of this text, so that slot numbers stay valid until the end.
+        cache.reserve(n_tokens);
+        let mut warm = 0f32;
+        for &h in hashes.iter() {
+            warm += cache.touch(h);
+        }
         entries.clear();
-        entries.extend(hashes.iter().map(|&h| cache.get(h).unwrap_or(u32::MAX)));
+        entries.extend(hashes.iter().map(|&h| cache.find(h).unwrap_or(u32::MAX)));
         buckets.clear();
         fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
         // The own buckets (unigram + character n-grams) of the tokens not in the cache, one run per token.
@@ -919,7 +1003,6 @@ impl ClassifierSet {
         // Memory, not arithmetic, bounds this function: start every random read of the text (cached word rows,
         // bigram rows, the index blocks of new words' buckets, then their rows) before using any, so that the
         // cache misses overlap instead of waiting one after another.
-        let mut warm = 0f32;
         for &e in entries.iter().filter(|&&e| e != u32::MAX) {
             warm += cache.row(e)[0];
         }

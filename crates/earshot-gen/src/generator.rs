@@ -362,7 +362,10 @@ pub struct Generator<'a> {
     next_customer: u64,
     plans: Vec<Plan>,
     id_counters: [u64; 4],
+    /// Counts kept by index; [`Generator::totals`] names them.
     totals: Totals,
+    by_brand: Vec<u64>,
+    by_category: [u64; Category::ALL.len()],
 }
 
 impl std::fmt::Debug for Generator<'_> {
@@ -403,6 +406,7 @@ impl<'a> Generator<'a> {
             }
         }
         let next_customer = REGULARS * brands.len() as u64;
+        let params_brands = brands.len();
         Ok(Generator {
             recent: vec![VecDeque::new(); brands.len()],
             params,
@@ -421,6 +425,8 @@ impl<'a> Generator<'a> {
             plans,
             id_counters: [0; 4],
             totals: Totals::default(),
+            by_brand: vec![0; params_brands],
+            by_category: [0; Category::ALL.len()],
         })
     }
 
@@ -445,8 +451,16 @@ impl<'a> Generator<'a> {
     }
 
     /// Counts of what has been emitted so far.
-    pub fn totals(&self) -> &Totals {
-        &self.totals
+    pub fn totals(&self) -> Totals {
+        let mut t = self.totals.clone();
+        t.by_brand = self.brands.iter().zip(&self.by_brand).map(|(b, n)| (b.name.clone(), *n)).collect();
+        t.by_category = Category::ALL
+            .iter()
+            .zip(&self.by_category)
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (c.as_str().to_string(), *n))
+            .collect();
+        t
     }
 
     /// The ground truth about the storms injected so far (complete once the
@@ -683,8 +697,8 @@ impl<'a> Generator<'a> {
                 self.plans[i].emitted.push((post.id, post.at_ms, post.author.clone()));
             }
         }
-        *t.by_brand.entry(self.brands[post.brand].name.clone()).or_default() += 1;
-        *t.by_category.entry(post.category.as_str().to_string()).or_default() += 1;
+        self.by_brand[post.brand] += 1;
+        self.by_category[post.category as usize] += 1;
         let published = post.published();
         t.first.get_or_insert(published);
         t.last = Some(published);

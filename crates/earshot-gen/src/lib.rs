@@ -191,7 +191,7 @@ impl Truth {
                 })
                 .collect(),
             texts: bank.sources().clone(),
-            totals: generator.totals().clone(),
+            totals: generator.totals(),
             storms: generator.storm_truth(|id, author| format.native_id(id, author)),
         }
     }

@@ -6,8 +6,8 @@
 //!
 //! | kind | what is injected | facet | key |
 //! |---|---|---|---|
-//! | `volume` | complaints about the brand (usually one product) at ×5–10 its expected rate for 45–90 min | `complaints` | the product, or none |
-//! | `negative` | negative posts at ×3–6 the expected rate for 1–2.5 h | `negative` | none |
+//! | `volume` | complaints about the brand (usually one product) at ×5–10 its expected rate for 45–90 min, at least 20 posts | `complaints` | the product, or none |
+//! | `negative` | negative posts at ×3–6 the expected rate for 1–2.5 h, at least 20 posts | `negative` | none |
 //! | `campaign` | 20–200 distinct authors within 6–20 min sharing one hashtag, or near-duplicate text, or one link, or one set of mentioned accounts | `hashtag`, `text`, `link`, `mentions` | the tag (without `#`), the original text, the URL, or the mentioned handles besides the brand's (`@a @b`) |
 //! | `influencer` | one negative post by an account with 200k+ followers and hundreds of reposts | `negative` | the author's `@handle` |
 
@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 /// What kind of storm.
+///
+/// Organic traffic never has an author above 150,000 followers, and
+/// influencers have at least 200,000, so an influencer storm is unambiguous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StormKind {
@@ -190,7 +193,7 @@ pub(crate) struct Plan {
     pub key: Option<String>,
     /// Post times (Unix ms), sorted.
     pub times: Vec<i64>,
-    /// Author (space, k) of each post, parallel to `times`.
+    /// Author of each post, parallel to `times`.
     pub authors: Vec<Account>,
     /// Index of the next post to emit.
     pub next: usize,

@@ -38,7 +38,7 @@ pub enum Category {
 }
 
 impl Category {
-    /// Every category, in a stable order.
+    /// Every category, in declaration order (so `category as usize` indexes it).
     pub const ALL: [Category; 7] = [
         Category::Complaint,
         Category::Question,
@@ -555,6 +555,13 @@ mod tests {
             clean("joe@example.com wrote to me about the refund", &[]).as_deref(),
             Some("joe@example.com wrote to me about the refund")
         );
+    }
+
+    #[test]
+    fn categories_index_their_list() {
+        for (i, c) in Category::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+        }
     }
 
     #[test]

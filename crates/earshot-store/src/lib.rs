@@ -400,6 +400,42 @@ pub struct AlertRow {
     pub data: serde_json::Value,
 }
 
+/// The columns of one stored post that brand scorecards (`earshot report`) need, and nothing more:
+/// reading whole [`StoredPost`]s (raw source, all JSON fields) for every post would dominate a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversationRow {
+    /// Store id.
+    pub id: i64,
+    /// Platform name (`x`, `mastodon`, ...).
+    pub platform: String,
+    /// The platform's id of the post.
+    pub native_id: String,
+    /// The author's handle as stored.
+    pub author_handle: String,
+    /// What the source said about the author being a company care account (TWCS `inbound=False`).
+    pub author_care: Option<bool>,
+    /// The configured brand that wrote it, when one did.
+    pub brand_author: Option<String>,
+    /// Brand attributions.
+    pub brands: Vec<Attribution>,
+    /// Handles mentioned in the text.
+    pub mentions: Vec<String>,
+    /// Published time.
+    pub published_at: DateTime<Utc>,
+    /// The native id of the post it replies to.
+    pub reply_to: Option<String>,
+    /// The platform's conversation id, when it has one.
+    pub conversation_id: Option<String>,
+    /// Sentiment label, when analyzed.
+    pub sentiment: Option<String>,
+    /// VADER compound, when analyzed.
+    pub compound: Option<f64>,
+    /// The analysis found a churn threat.
+    pub churn: bool,
+    /// The analysis found a loyalty declaration.
+    pub loyalty: bool,
+}
+
 /// The saved state of a streaming stage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -556,4 +592,11 @@ pub trait Store {
     fn due_alerts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<AlertRow>>;
     /// Records a delivery attempt's result (state, attempts, next try, error).
     fn update_alert(&mut self, alert: &AlertRow) -> Result<()>;
+    /// Posts published in `[since, until)` (either bound optional) with the columns scorecards need,
+    /// by published time then id, read in one scan of the published-time index.
+    fn conversation_rows(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<ConversationRow>>;
 }

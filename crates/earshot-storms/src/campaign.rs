@@ -19,14 +19,14 @@
 //! when
 //!
 //! - `n >= min_authors`, and
-//! - `P(Poisson(s * N) >= n) <= max_p_value`.
+//! - `P(Binomial(N, s) >= n) <= max_p_value`: the chance that at least `n` of the window's `N`
+//!   posts carry the key if each did at its usual share.
 //!
 //! Conditioning on the brand's current volume `N` is what separates a campaign from organic
 //! traffic: the brand's own tag used by many people all day, or a seasonal peak, raises `N` and the
 //! key's count together (its share stays at its baseline), while a campaign puts one key, never or
 //! rarely seen before, into many distinct authors' posts within minutes. Counting distinct authors
-//! (not posts) means one account repeating itself is not a campaign. The Poisson tail is a
-//! conservative (larger) stand-in for the binomial tail `P(Bin(N, s) >= n)`.
+//! (not posts) means one account repeating itself is not a campaign.
 //!
 //! Product keys count only complaint or negative posts and compare with the brand's complaint or
 //! negative volume, so "complaints about one product doubled" is judged against that product's
@@ -429,34 +429,45 @@ pub fn ln_factorial(n: u64) -> f64 {
         - 1.0 / (360.0 * x * x * x)
 }
 
-/// Upper tail `P(X >= n)` of a Poisson distribution with mean `lambda`.
+/// Upper tail `P(X >= k)` of a binomial distribution with `n` trials of probability `p`.
 ///
-/// Hand-written (a statistics crate would be a large dependency for one function): the terms
-/// `e^-λ λ^k / k!` for `k >= n` shrink geometrically once `k > λ`, so summing from `n` until they
-/// vanish is exact to rounding. Returns 1 when `n <= lambda` (never a surprise).
-pub fn poisson_tail(lambda: f64, n: u64) -> f64 {
-    if n == 0 {
+/// Hand-written (a statistics crate would be a large dependency for one function): from `k` up,
+/// each term is the previous times `(n - j) / (j + 1) * p / (1 - p)`, a ratio that falls below 1
+/// past the mean, so summing until the terms vanish is exact to rounding. Counts no further than
+/// one standard deviation above the mean return 1 (never a surprise), and a sum that has not
+/// converged after 10,000 terms also returns 1, so a rounding problem can only make the detector
+/// quieter, never fire it.
+pub fn binomial_tail(n: u64, p: f64, k: u64) -> f64 {
+    if k == 0 {
         return 1.0;
     }
-    if lambda <= 0.0 {
+    if k > n || p <= 0.0 {
         return 0.0;
     }
-    if (n as f64) <= lambda {
+    if p >= 1.0 {
         return 1.0;
     }
-    let mut ln_term = -lambda + (n as f64) * lambda.ln() - ln_factorial(n);
+    let (nf, kf) = (n as f64, k as f64);
+    let mean = nf * p;
+    if kf <= mean + (mean * (1.0 - p)).sqrt() {
+        return 1.0;
+    }
+    let odds = (p / (1.0 - p)).ln();
+    let mut ln_term = ln_factorial(n) - ln_factorial(k) - ln_factorial(n - k)
+        + kf * p.ln()
+        + (nf - kf) * (1.0 - p).ln();
     let mut sum = 0.0;
-    let mut k = n;
-    for _ in 0..1000 {
+    let mut j = k;
+    for _ in 0..10_000 {
         let term = ln_term.exp();
         sum += term;
-        if term < sum * 1e-12 {
-            break;
+        if j == n || term <= sum * 1e-12 {
+            return sum.min(1.0);
         }
-        k += 1;
-        ln_term += lambda.ln() - (k as f64).ln();
+        ln_term += ((n - j) as f64).ln() - ((j + 1) as f64).ln() + odds;
+        j += 1;
     }
-    sum.min(1.0)
+    1.0
 }
 
 /// Counts per day for the last [`BASELINE_DAYS`] days, indexed by day number.
@@ -662,7 +673,7 @@ pub struct Burst {
     pub authors: u64,
     /// Expected distinct authors from the baseline (`s * N`).
     pub expected: f64,
-    /// The Poisson tail probability.
+    /// The binomial tail probability.
     pub p_value: f64,
 }
 
@@ -765,10 +776,11 @@ impl KeyTable {
             (&self.all_minutes, &self.all_days)
         };
         let big_n = pop_minutes.sum(now, window).max(n);
-        let share = (st.baseline.total(now) as f64 + cfg.prior_keys)
-            / (pop_days.total(now) as f64 + cfg.prior_posts);
-        let expected = share.min(1.0) * big_n as f64;
-        let p = poisson_tail(expected, n);
+        let share = ((st.baseline.total(now) as f64 + cfg.prior_keys)
+            / (pop_days.total(now) as f64 + cfg.prior_posts))
+            .min(1.0);
+        let expected = share * big_n as f64;
+        let p = binomial_tail(big_n, share, n);
         if p > rule.max_p_value {
             return KeyOutcome::Quiet;
         }
@@ -937,18 +949,22 @@ mod tests {
     }
 
     #[test]
-    fn poisson_tail_matches_known_values() {
-        // P(X >= 1 | 1) = 1 - e^-1.
-        let p = poisson_tail(1.0, 2);
-        let exact = 1.0 - 2.0 * (-1.0f64).exp();
-        assert!((p - exact).abs() < 1e-12, "{p} {exact}");
-        // Reference values from summing the pmf in Python.
-        let p = poisson_tail(0.1, 5);
-        assert!((p / 7.667801693589382e-08 - 1.0).abs() < 1e-9, "{p}");
-        let p = poisson_tail(20.0, 40);
-        assert!((p / 5.320202511216454e-05 - 1.0).abs() < 1e-9, "{p}");
-        assert_eq!(poisson_tail(3.0, 2), 1.0);
-        assert_eq!(poisson_tail(0.0, 1), 0.0);
+    fn binomial_tail_matches_exact_sums() {
+        // Reference values: exact rational sums of the pmf (Python `fractions`).
+        for (n, p, k, want) in [
+            (30, 0.048, 10, 8.01923602162138e-07),
+            (9, 0.11, 5, 0.00138383045498687),
+            (100, 0.5, 60, 0.028443966820490395),
+            (2000, 0.001, 12, 1.3336458047715913e-06),
+        ] {
+            let got = binomial_tail(n, p, k);
+            assert!((got / want - 1.0).abs() < 1e-8, "{n} {p} {k}: {got} vs {want}");
+        }
+        assert_eq!(binomial_tail(10, 0.5, 5), 1.0, "at the mean: no surprise");
+        assert_eq!(binomial_tail(10, 0.5, 11), 0.0);
+        assert_eq!(binomial_tail(10, 0.0, 1), 0.0);
+        assert_eq!(binomial_tail(10, 1.0, 10), 1.0);
+        assert!((binomial_tail(10, 0.3, 10) / 0.3f64.powi(10) - 1.0).abs() < 1e-12);
         assert!((ln_factorial(40) - 110.32063971475740).abs() < 1e-9);
         assert!((ln_factorial(31) - 78.09222355331532).abs() < 1e-9);
     }

@@ -968,8 +968,12 @@ impl StormTracker {
             .collect();
         if let Some(seq) = target {
             let fresh = self.link_signal(seq, signal);
-            for e in &members {
-                self.add_entry_member(brand, seq, e.post_id, e.author);
+            // A volume storm of this facet takes the bucket's posts; a storm that merely explains
+            // the surge (a campaign) keeps only its own members.
+            if own.is_some() {
+                for e in &members {
+                    self.add_entry_member(brand, seq, e.post_id, e.author);
+                }
             }
             self.extend(seq, end);
             if fresh {
@@ -993,7 +997,8 @@ impl StormTracker {
     }
 
     /// A later anomalous bucket of a surge that already alerted: the storm that holds the surge's
-    /// volume signal (if still open) stays active through the bucket's end and takes its posts.
+    /// volume signal (if still open) stays active through the bucket's end; a volume storm of this
+    /// facet also takes the bucket's posts.
     fn continue_volume(
         &mut self,
         brand: &str,
@@ -1017,8 +1022,10 @@ impl StormTracker {
         let Some(seq) = holder else {
             return;
         };
-        for e in pb.entries.iter().filter(|e| facet_matches(facet, e.flags)) {
-            self.add_entry_member(brand, seq, e.post_id, e.author);
+        if self.open.get(&seq).is_some_and(|o| o.facets.contains(&facet)) {
+            for e in pb.entries.iter().filter(|e| facet_matches(facet, e.flags)) {
+                self.add_entry_member(brand, seq, e.post_id, e.author);
+            }
         }
         self.extend(seq, end);
         self.maybe_emit(seq, due, false, out);

@@ -1,5 +1,10 @@
-//! The acceptance simulations: 30 days of seeded organic traffic for four brands (daily and weekly
-//! seasonality, many hashtags, a popular own tag per brand), alone and with injected campaigns.
+//! The acceptance simulation: 30 days of seeded organic traffic for four brands (daily and weekly
+//! seasonality, many hashtags, a popular own tag per brand, recurring near-duplicate templates,
+//! heavy-tailed reach) with 48 coordinated campaigns injected (20–40 distinct authors within 20
+//! minutes, sharing a hashtag, a link, a mention set or only a copy-pasted text).
+//!
+//! One run measures both criteria: every storm that holds no injected post is a false alarm of the
+//! organic traffic; every campaign must be exactly one storm, detected within minutes.
 //!
 //! Run with `--nocapture` to see the figures:
 //! `cargo test -p earshot-storms --test simulation -- --nocapture`.
@@ -8,7 +13,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use earshot_storms::storm::{Facet, StormEvent, StormKind};
+use earshot_storms::storm::{Facet, Storm, StormEvent, StormKind};
 use earshot_storms::tracker::{StormTracker, TrackerConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,78 +23,20 @@ const DAYS: i64 = 30;
 const SEED: u64 = 20_240_101;
 
 /// The storm category a false alarm counts under.
-fn category(kind: StormKind, facet: Facet) -> &'static str {
-    match (kind, facet) {
+fn category(s: &Storm) -> &'static str {
+    match (s.kind, s.facet) {
         (StormKind::Campaign, _) | (StormKind::Volume, Facet::Product) => "campaign",
         (StormKind::Influencer, _) => "influencer",
         _ => "volume",
     }
 }
 
-#[test]
-fn thirty_days_of_organic_traffic_raise_at_most_one_false_storm_per_brand_per_week() {
-    let brands = brands();
-    let t = std::time::Instant::now();
-    let posts = organic(&brands, T0, DAYS, SEED, 1);
-    println!("generated in {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    let mut tracker = StormTracker::new(TrackerConfig::default());
-    let events = run(&mut tracker, &posts);
-    println!("tracked in {:?}", t.elapsed());
-    let mut per: BTreeMap<(&str, &str), u32> = BTreeMap::new();
-    for s in opened(&events) {
-        *per.entry((category(s.kind, s.facet), brands_name(&brands, &s.brand)))
-            .or_default() += 1;
-        println!(
-            "organic storm: {} {} {}={} posts={} authors={} expected={:.3} at day {:.2}",
-            s.brand,
-            s.kind,
-            s.facet,
-            s.key,
-            s.posts,
-            s.authors,
-            s.signals[0].expected,
-            (s.detected_at - T0) as f64 / DAY as f64
-        );
-        if s.facet == Facet::Text {
-            println!("  text: {:?}", s.sample_text);
-        }
-    }
-    println!("{} organic posts over {DAYS} days", posts.len());
-    let weeks = DAYS as f64 / 7.0;
-    for b in &brands {
-        let c = per.get(&("campaign", b.name.as_str())).copied().unwrap_or(0);
-        let v = per.get(&("volume", b.name.as_str())).copied().unwrap_or(0);
-        let i = per.get(&("influencer", b.name.as_str())).copied().unwrap_or(0);
-        println!(
-            "brand {:9} {:5.0}/h: campaign {c} ({:.2}/week), volume {v} ({:.2}/week), influencer {i}",
-            b.name,
-            b.per_hour,
-            c as f64 / weeks,
-            v as f64 / weeks
-        );
-        assert!(
-            f64::from(c) <= weeks,
-            "{}: {c} false campaign storms in {DAYS} days",
-            b.name
-        );
-    }
-    assert_eq!(tracker.stats().late, 0);
-}
-
-fn brands_name<'a>(brands: &'a [Brand], name: &str) -> &'a str {
-    brands
-        .iter()
-        .find(|b| b.name == name)
-        .map_or("?", |b| b.name.as_str())
-}
-
-/// Inject campaigns of 20–40 distinct authors within 20 minutes into the organic month.
+/// Campaigns of 20–40 distinct authors within 20 minutes, one every 10–18 hours from day 2 on
+/// (after the warm-up), rotating brands, shared keys and arrival shapes.
 fn campaigns(brands: &[Brand]) -> Vec<Campaign> {
     let mut rng = ChaCha8Rng::seed_from_u64(SEED + 1);
     let shapes = [Shape::Even, Shape::FrontLoaded, Shape::Random];
     let mut out = Vec::new();
-    // One every ~14 hours from day 2 on (after the warm-up), never overlapping.
     let mut t = T0 + DAY + rng.random_range(0..12 * HOUR);
     let mut k = 0;
     while t < T0 + (DAYS - 1) * DAY {
@@ -117,33 +64,87 @@ fn campaigns(brands: &[Brand]) -> Vec<Campaign> {
 }
 
 #[test]
-fn injected_campaigns_are_detected_within_minutes_as_one_storm_each() {
+fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms() {
     let brands = brands();
     let specs = campaigns(&brands);
-    let mut streams = vec![organic(&brands, T0, DAYS, SEED, 1)];
+    let organic_posts = organic(&brands, T0, DAYS, SEED, 1);
+    let organic_count = organic_posts.len();
+    let mut streams = vec![organic_posts];
     let mut ids: Vec<BTreeSet<i64>> = Vec::new();
     for (i, c) in specs.iter().enumerate() {
         let posts = campaign(c, SEED + 100 + i as u64, 1_000_000_000 + i as i64 * 1000);
         ids.push(posts.iter().map(|p| p.id).collect());
         streams.push(posts);
     }
+    let injected: BTreeSet<i64> = ids.iter().flatten().copied().collect();
     let posts = merge(streams);
     let mut tracker = StormTracker::new(TrackerConfig::default());
     let events = run(&mut tracker, &posts);
+    println!(
+        "{} posts ({organic_count} organic) for {} brands over {DAYS} days; {} campaigns; tracker memory {} bytes",
+        posts.len(),
+        brands.len(),
+        specs.len(),
+        tracker.memory_bytes()
+    );
 
-    // Final state of every storm, by id.
-    let mut finals = BTreeMap::new();
-    for e in &events {
-        if let StormEvent::Closed(s) = e {
-            finals.insert(s.id.clone(), s.clone());
-        }
+    // Final state of every storm (all are closed by the end of `run`).
+    let finals: Vec<&Storm> = closed(&events);
+    assert_eq!(finals.len(), opened(&events).len());
+
+    // False alarms: storms without an injected post.
+    let mut false_alarms: BTreeMap<(&str, &str), u32> = BTreeMap::new();
+    for s in finals
+        .iter()
+        .filter(|s| !s.member_post_ids.iter().any(|p| injected.contains(p)))
+    {
+        *false_alarms
+            .entry((category(s), s.brand.as_str()))
+            .or_default() += 1;
+        println!(
+            "  organic storm: {} {} {}={} posts={} authors={} expected={:.3} day {:.2} text={:?}",
+            s.brand,
+            s.kind,
+            s.facet,
+            s.key,
+            s.posts,
+            s.authors,
+            s.signals[0].expected,
+            (s.detected_at - T0) as f64 / DAY as f64,
+            s.sample_text
+        );
     }
+    let weeks = DAYS as f64 / 7.0;
+    for b in &brands {
+        let n = |cat| {
+            false_alarms
+                .get(&(cat, b.name.as_str()))
+                .copied()
+                .unwrap_or(0)
+        };
+        let (c, v, i) = (n("campaign"), n("volume"), n("influencer"));
+        println!(
+            "false storms {:9} {:4.0}/h: campaign {c} ({:.2}/week), volume {v} ({:.2}/week), influencer {i} ({:.2}/week)",
+            b.name,
+            b.per_hour,
+            c as f64 / weeks,
+            v as f64 / weeks,
+            i as f64 / weeks
+        );
+        // Campaign detection is this crate's; volume storms depend on the volume detector's
+        // tuning and are reported above, not asserted here.
+        assert!(f64::from(c) <= weeks, "{}: {c} false campaign storms", b.name);
+        assert!(f64::from(i) <= weeks, "{}: {i} influencer storms", b.name);
+    }
+
+    // Detection: exactly one storm per campaign, and how soon.
     let mut delays: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     let mut all = Vec::new();
     let mut failures = Vec::new();
+    let mut linked_volume = 0;
     for (c, ids) in specs.iter().zip(&ids) {
-        let storms: Vec<_> = finals
-            .values()
+        let storms: Vec<&&Storm> = finals
+            .iter()
             .filter(|s| s.member_post_ids.iter().any(|p| ids.contains(p)))
             .collect();
         let campaign_signal = storms
@@ -152,17 +153,23 @@ fn injected_campaigns_are_detected_within_minutes_as_one_storm_each() {
             .filter(|g| g.kind == StormKind::Campaign)
             .map(|g| g.detected_at)
             .min();
-        let shape = format!("{:?}", c.shape);
+        let shape = match c.shape {
+            Shape::Even => "even",
+            Shape::FrontLoaded => "front-loaded",
+            Shape::Random => "random",
+        };
         match (storms.len(), campaign_signal) {
             (1, Some(at)) => {
                 let d = at - c.onset;
-                delays.entry(shape.leak()).or_default().push(d);
+                delays.entry(shape).or_default().push(d);
                 all.push(d);
                 let s = storms[0];
+                if s.signals.iter().any(|g| g.kind != StormKind::Campaign) {
+                    linked_volume += 1;
+                }
                 println!(
-                    "campaign {:9} {:?} {:?} authors={} copypasta={} -> {} {}={} after {d}s, posts={} authors={} signals={:?}",
+                    "  campaign {:9} {shape:12} {:?} authors={} copypasta={} -> {} {}={} after {d}s; posts={} authors={} signals={:?}",
                     c.brand,
-                    c.shape,
                     c.shared,
                     c.authors,
                     c.copypasta,
@@ -178,9 +185,8 @@ fn injected_campaigns_are_detected_within_minutes_as_one_storm_each() {
                 );
             }
             (n, at) => failures.push(format!(
-                "{} {:?} {:?}: {n} storms, campaign signal at {:?}",
+                "{} {shape} {:?}: {n} storms, campaign signal at {:?}",
                 c.brand,
-                c.shape,
                 c.shared,
                 at.map(|t| t - c.onset)
             )),
@@ -188,7 +194,7 @@ fn injected_campaigns_are_detected_within_minutes_as_one_storm_each() {
     }
     let (med, max) = median_max(&mut all);
     println!(
-        "{} campaigns: detected {}, median delay {med}s, max {max}s",
+        "campaigns: {} injected, {} detected as one storm each ({linked_volume} with volume signals linked in); delay median {med}s, max {max}s",
         specs.len(),
         all.len()
     );
@@ -197,11 +203,12 @@ fn injected_campaigns_are_detected_within_minutes_as_one_storm_each() {
         println!("  {shape:12} n={:2} median {m:4}s max {x:4}s", v.len());
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    // The acceptance bound holds for campaigns whose 5th author arrives within 5 minutes of the
-    // first (even and front-loaded spreads); uniformly random arrivals are reported above.
-    for shape in ["Even", "FrontLoaded"] {
-        let v = delays.get(shape).cloned().unwrap_or_default();
-        assert!(!v.is_empty());
-        assert!(v.iter().all(|d| *d <= 300), "{shape}: {v:?}");
-    }
+    assert!(max <= 300, "a campaign took {max}s to detect");
+    assert_eq!(tracker.stats().late, 0);
+    assert!(
+        events
+            .iter()
+            .all(|e| !matches!(e, StormEvent::Opened(s) if s.posts == 0)),
+        "storms open with their burst"
+    );
 }

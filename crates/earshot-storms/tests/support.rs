@@ -118,7 +118,7 @@ pub fn brands() -> Vec<Brand> {
     vec![
         Brand::new("pebble", 8.0, 0.8, 15.0, 0.7),
         Brand::new("gymboree", 60.0, 0.7, 19.0, 0.6),
-        Brand::new("megamart", 250.0, 0.6, 18.0, 1.2),
+        Brand::new("megamart", 150.0, 0.6, 18.0, 1.2),
         Brand::new("nightowl", 30.0, 0.9, 2.0, 1.0),
     ]
 }

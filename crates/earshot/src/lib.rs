@@ -11,5 +11,6 @@ pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod ingest;
+pub mod report;
 pub mod serve;
 pub mod storms;

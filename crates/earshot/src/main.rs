@@ -33,6 +33,8 @@ enum Command {
     Users(cmd::users::Args),
     /// The latest posts, optionally by brand or full-text search.
     Posts(cmd::posts::Args),
+    /// Brand scorecards and a leaderboard from public conversations (response rate, time to first response...).
+    Report(cmd::report::Args),
     /// Records that could not be decoded, with source, position and reason.
     Rejects(cmd::rejects::Args),
     /// The input formats earshot reads.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Users(args) => cmd::users::run(args),
         Command::Posts(args) => cmd::posts::run(args),
         Command::Rejects(args) => cmd::rejects::run(args),
+        Command::Report(args) => cmd::report::run(args),
         Command::Formats => cmd::formats::run(),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Bench(args) => cmd::bench::run(args),

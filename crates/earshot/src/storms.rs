@@ -214,9 +214,9 @@ impl StormStage {
                 }
             };
             let cid = CaseId(case_id as u64);
-            if !cases.contains_key(&cid) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = cases.entry(cid) {
                 let Some(row) = store.case(case_id).context("reading a storm case")? else { continue };
-                cases.insert(cid, (StoredCase::from_row(&row)?, CaseExtra::of(&row)));
+                slot.insert((StoredCase::from_row(&row)?, CaseExtra::of(&row)));
             }
             // Member cases: posts threaded in this batch are in `write.links`, earlier ones in the store.
             let in_batch: HashMap<i64, i64> = write.links.iter().map(|l| (l.post_id, l.case_id)).collect();
@@ -300,9 +300,9 @@ impl StormStage {
             }
         };
         let cid = CaseId(storm_case as u64);
-        if !cases.contains_key(&cid) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = cases.entry(cid) {
             let Some(row) = store.case(storm_case).context("reading a storm case")? else { return Ok(()) };
-            cases.insert(cid, (StoredCase::from_row(&row)?, CaseExtra::of(&row)));
+            slot.insert((StoredCase::from_row(&row)?, CaseExtra::of(&row)));
         }
         let (stored, _) = cases.get_mut(&cid).expect("inserted above");
         if !stored.sla.iter().any(|e| matches!(e, SlaEvent::BrandReplied { at: t } if *t == at)) {

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod posts;
 pub mod reanalyze;
 pub mod rejects;
+pub mod report;
 pub mod serve;
 pub mod stats;
 pub mod storms;

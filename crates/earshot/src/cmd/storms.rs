@@ -46,6 +46,15 @@ pub enum Action {
         #[arg(long)]
         bucket_secs: Option<i64>,
     },
+    /// Compare the storms in `--db` with the ground truth `earshot gen --truth` wrote: detection delays per
+    /// kind, campaigns caught within 5 minutes and collapsed into one storm case, false storms per brand-week.
+    Evaluate {
+        #[command(flatten)]
+        db: DbArg,
+        /// The truth file of the generated stream that was ingested.
+        #[arg(long)]
+        truth: PathBuf,
+    },
     /// Score the volume detector on a NAB corpus directory (`data/`, `combined_windows.json`,
     /// `profiles.json`): normalized scores per profile, at threshold 0.5 and at NAB's optimized threshold.
     ScoreNab {
@@ -61,6 +70,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match args.action {
         Some(Action::DetectSeries { file, out, bucket_secs }) => detect_series(&file, out.as_deref(), bucket_secs),
         Some(Action::ScoreNab { dir, json }) => score_nab(&dir, json),
+        Some(Action::Evaluate { db, truth }) => evaluate(&db, &truth),
         None => list(&args),
     }
 }
@@ -147,5 +157,106 @@ fn score_nab(dir: &std::path::Path, json: bool) -> Result<ExitCode> {
             println!("    {:<40} {:>6.1}  ({} of {} windows detected)", f.file, f.normalized, f.detected, f.windows);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How long after an injected storm ends a detected one still counts as the same burst (a storm closes
+/// after its quiet time).
+const MATCH_SLACK_SECS: i64 = 3600;
+
+fn evaluate(db: &DbArg, truth_path: &std::path::Path) -> Result<ExitCode> {
+    use chrono::{DateTime, Utc};
+    let text = std::fs::read_to_string(truth_path).with_context(|| format!("cannot read {}", truth_path.display()))?;
+    let truth: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a truth file of `earshot gen`", truth_path.display()))?;
+    let store = db.open_existing()?;
+    let stored = store.storms(&StormQuery { limit: Some(10_000), ..StormQuery::default() })?;
+    let time = |v: &serde_json::Value| v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc));
+    let injected: Vec<&serde_json::Value> = truth["storms"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
+    let mut matched = vec![false; stored.len()];
+    let mut by_kind: std::collections::BTreeMap<String, (u64, u64, Vec<i64>)> = Default::default();
+    let (mut campaigns_20, mut campaigns_within_5m, mut campaigns_one_case) = (0u64, 0u64, 0u64);
+    let mut missed = Vec::new();
+    for inj in &injected {
+        let (Some(onset), Some(end)) = (time(&inj["onset"]), time(&inj["end"])) else { continue };
+        let brand = inj["brand"].as_str().unwrap_or_default();
+        let kind = inj["kind"].as_str().unwrap_or_default().to_string();
+        let hits: Vec<usize> = stored
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.brand.eq_ignore_ascii_case(brand)
+                    && s.started_at <= end + chrono::Duration::seconds(MATCH_SLACK_SECS)
+                    && s.last_post_at >= onset - chrono::Duration::seconds(MATCH_SLACK_SECS / 6)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for &i in &hits {
+            matched[i] = true;
+        }
+        let delay = hits.iter().map(|&i| (stored[i].detected_at - onset).num_seconds()).min();
+        let entry = by_kind.entry(kind.clone()).or_default();
+        entry.0 += 1;
+        match delay {
+            Some(d) => {
+                entry.1 += 1;
+                entry.2.push(d);
+            }
+            None => missed.push(format!("{kind} {brand} {}", onset.to_rfc3339())),
+        }
+        if kind == "campaign" && inj["peak_authors_20m"].as_u64().unwrap_or(0) >= 20 {
+            campaigns_20 += 1;
+            if delay.is_some_and(|d| d <= 300) {
+                campaigns_within_5m += 1;
+            }
+            let cases: std::collections::BTreeSet<i64> = hits.iter().filter_map(|&i| stored[i].case_id).collect();
+            if cases.len() == 1 {
+                campaigns_one_case += 1;
+            }
+        }
+    }
+    let false_storms: Vec<&earshot_store::StormRow> =
+        stored.iter().zip(&matched).filter(|(_, m)| !**m).map(|(s, _)| s).collect();
+    let first = time(&truth["totals"]["first"]);
+    let last = time(&truth["totals"]["last"]);
+    let days = match (first, last) {
+        (Some(a), Some(b)) => ((b - a).num_seconds() as f64 / 86_400.0).max(1.0 / 24.0),
+        _ => 1.0,
+    };
+    let brands = truth["brands"].as_array().map_or(1, |b| b.len().max(1)) as f64;
+    let kinds: Vec<serde_json::Value> = by_kind
+        .iter()
+        .map(|(kind, (n, found, delays))| {
+            let mut d = delays.clone();
+            d.sort_unstable();
+            serde_json::json!({
+                "kind": kind, "injected": n, "detected": found,
+                "delay_median_s": d.get(d.len().saturating_sub(1) / 2), "delay_max_s": d.last(),
+            })
+        })
+        .collect();
+    let mut false_by_kind: std::collections::BTreeMap<&str, u64> = Default::default();
+    let mut false_by_brand: std::collections::BTreeMap<String, u64> = Default::default();
+    for s in &false_storms {
+        *false_by_kind.entry(s.kind.as_str()).or_default() += 1;
+        *false_by_brand.entry(s.brand.to_lowercase()).or_default() += 1;
+    }
+    let worst_brand = false_by_brand.values().copied().max().unwrap_or(0);
+    let report = serde_json::json!({
+        "injected": injected.len(),
+        "stored_storms": stored.len(),
+        "kinds": kinds,
+        "campaigns_20_authors_in_20m": campaigns_20,
+        "campaigns_detected_within_5m": campaigns_within_5m,
+        "campaigns_in_one_storm_case": campaigns_one_case,
+        "false_storms": false_storms.len(),
+        "false_storms_by_kind": false_by_kind,
+        "days": days,
+        "brands": brands,
+        "false_storms_per_brand_week": false_storms.len() as f64 / brands / (days / 7.0),
+        "false_storms_worst_brand_per_week": worst_brand as f64 / (days / 7.0),
+        "missed": missed,
+    });
+    println!("{report}");
     Ok(ExitCode::SUCCESS)
 }

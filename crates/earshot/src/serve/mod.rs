@@ -91,6 +91,7 @@ impl App {
             ("login.html", include_str!("../../templates/login.html")),
             ("cases.html", include_str!("../../templates/cases.html")),
             ("case.html", include_str!("../../templates/case.html")),
+            ("storms.html", include_str!("../../templates/storms.html")),
         ] {
             templates.add_template(name, src).with_context(|| format!("template {name}"))?;
         }
@@ -128,6 +129,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/cases/{id}", get(api_case))
         .route("/api/v1/cases/{id}/actions", post(api_case_action))
         .route("/api/v1/posts", get(api_posts))
+        .route("/api/v1/storms", get(api_storms))
+        .route("/api/v1/alerts", get(api_alerts))
+        .route("/storms", get(storms_page))
         .route("/api/v1/openapi.json", get(openapi))
         .with_state(app)
 }
@@ -814,6 +818,96 @@ async fn api_posts(
     })
     .await?;
     Ok(Json(serde_json::to_value(posts).map_err(|e| Fail::Internal(e.into()))?))
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+struct StormFilters {
+    brand: Option<String>,
+    open: Option<bool>,
+    limit: Option<usize>,
+}
+
+/// Storms in the caller's scope, newest detection first, with their alert deliveries.
+async fn scoped_storms(app: &Arc<App>, user: &UserRow, f: &StormFilters) -> Result<Vec<Value>, Fail> {
+    if let Some(b) = &f.brand
+        && !may_see(user, b)
+    {
+        return Err(Fail::NotFound);
+    }
+    let q = earshot_store::StormQuery {
+        brands: scope(user),
+        brand: f.brand.clone().filter(|b| !b.trim().is_empty()),
+        open_only: f.open.unwrap_or(false),
+        limit: Some(f.limit.unwrap_or(100).min(1000)),
+    };
+    let brands = scope(user);
+    db(app, move |s| {
+        let storms = s.storms(&q)?;
+        let mut out = Vec::with_capacity(storms.len());
+        for st in &storms {
+            let mut v = crate::storms::storm_json(st);
+            v["title"] = json!(crate::storms::storm_title(&st.kind, &st.facet, &st.key));
+            v["alerts"] = s
+                .alerts(brands.as_deref(), Some(&st.id), 50)?
+                .iter()
+                .map(|a| {
+                    json!({ "id": a.id, "event": a.event, "webhook": a.webhook, "state": a.state,
+                            "attempts": a.attempts, "sent_at": a.sent_at, "last_error": a.last_error })
+                })
+                .collect();
+            out.push(v);
+        }
+        Ok(out)
+    })
+    .await
+}
+
+async fn api_storms(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(f): Query<StormFilters>,
+) -> Result<Json<Value>, Fail> {
+    let c = caller(&app, &headers, true).await?;
+    Ok(Json(Value::Array(scoped_storms(&app, &c.user, &f).await?)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AlertFilters {
+    storm: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn api_alerts(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(f): Query<AlertFilters>,
+) -> Result<Json<Value>, Fail> {
+    let c = caller(&app, &headers, true).await?;
+    let brands = scope(&c.user);
+    let alerts = db(&app, move |s| {
+        Ok(s.alerts(brands.as_deref(), f.storm.as_deref(), f.limit.unwrap_or(100).min(1000))?)
+    })
+    .await?;
+    // The stored delivery (its body included) stays server-side; the API says what happened to it.
+    let rows: Vec<Value> = alerts
+        .iter()
+        .map(|a| {
+            json!({ "id": a.id, "storm_id": a.storm_id, "brand": a.brand, "event": a.event, "webhook": a.webhook,
+                    "state": a.state, "attempts": a.attempts, "created_at": a.created_at, "next_at": a.next_at,
+                    "sent_at": a.sent_at, "last_error": a.last_error })
+        })
+        .collect();
+    Ok(Json(Value::Array(rows)))
+}
+
+async fn storms_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(f): Query<StormFilters>,
+) -> Result<Html<String>, Fail> {
+    let c = caller(&app, &headers, false).await?;
+    let storms = scoped_storms(&app, &c.user, &f).await?;
+    render(&app, "storms.html", json!({ "user": c.user, "csrf": c.csrf, "storms": storms, "f": f }))
 }
 
 async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, Fail> {
