@@ -65,6 +65,7 @@ thread_local! {
 /// The versions list, the same for every post analysed with the same models: when it is borrowed (from the
 /// models, which live for the rest of the process) its JSON is written once per thread and then copied. A
 /// `'static` list never moves or changes, so its address identifies it.
+#[allow(clippy::ptr_arg)] // Borrowed or owned is what decides: only borrowed lists are cached.
 fn versions_json(out: &mut Vec<u8>, versions: &Cow<'static, [String]>) {
     let Cow::Borrowed(list) = versions else {
         return list_json(out, versions, |out, v| str_json(out, v));

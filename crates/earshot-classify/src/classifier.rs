@@ -220,8 +220,8 @@ struct Fused {
     n_sparse: usize,
     /// Buckets below this (the word-bigram region, `2^context_bits`) have their row in `hot`.
     hot_len: usize,
-    /// Rows of buckets `0..hot_len`, dense: every post reads ~20 of them at random (2^16 × 24 × 2 bytes = 3 MB for
-    /// the shipped models, in f16).
+    /// Rows of buckets `0..hot_len`, dense, in f32: every post reads ~20 of them at random (2^16 × 24 × 4 bytes =
+    /// 6 MB for the shipped models).
     hot: Rows,
     /// Which buckets from `hot_len` on have a non-zero row, and where it is in `cold`.
     index: RowIndex,
@@ -309,11 +309,14 @@ impl Rows {
         }
     }
 
-    /// Writes the `c` values of `v` from position `at`.
-    fn put(&mut self, at: usize, c: usize, v: RowValues<'_>) {
+    /// Writes the `c` values of `v` from position `at`. Returns false if f16 storage got a non-finite value.
+    fn put(&mut self, at: usize, c: usize, v: RowValues<'_>) -> bool {
         match self {
             Rows::F16(w) => put_f16(&mut w[at..at + c], v),
-            Rows::F32(w) => put_f32(&mut w[at..at + c], v),
+            Rows::F32(w) => {
+                put_f32(&mut w[at..at + c], v);
+                true
+            }
         }
     }
 
@@ -462,14 +465,21 @@ fn put_f32(dst: &mut [f32], v: RowValues<'_>) {
 }
 
 /// Writes a row's values into `dst` as f16 bit patterns (the caller checked they are exact).
-fn put_f16(dst: &mut [u16], v: RowValues<'_>) {
+/// Returns false if an f16 value copied as is was not finite (other encodings were checked before).
+fn put_f16(dst: &mut [u16], v: RowValues<'_>) -> bool {
     match v {
         RowValues::F16(b) => {
+            let mut finite = true;
             for (d, h) in dst.iter_mut().zip(b.chunks_exact(2)) {
                 *d = u16::from_le_bytes([h[0], h[1]]);
+                finite &= f16_is_finite(*d);
             }
+            finite
         }
-        v => dst.iter_mut().enumerate().for_each(|(k, d)| *d = half::f16::from_f32(v.get(k)).to_bits()),
+        v => {
+            dst.iter_mut().enumerate().for_each(|(k, d)| *d = half::f16::from_f32(v.get(k)).to_bits());
+            true
+        }
     }
 }
 
@@ -516,14 +526,16 @@ struct WordCache {
     rows: Vec<f32>,
     /// Occupied slots.
     len: usize,
+    /// Most words kept ([`MAX_CACHED_WORDS`] but in tests).
+    max_words: usize,
 }
 
 /// The key of an empty [`WordCache`] slot; a token whose hash is 0 is stored under [`WordCache::key`] 1.
 const EMPTY_KEY: u64 = 0;
 
 impl WordCache {
-    fn new(stride: usize) -> Self {
-        Self { stride, ..Self::default() }
+    fn new(stride: usize, max_words: usize) -> Self {
+        Self { stride, max_words, ..Self::default() }
     }
 
     /// The stored key for a token hash (never [`EMPTY_KEY`]).
@@ -542,7 +554,7 @@ impl WordCache {
     /// Makes room for `more` insertions without growing (growth moves rows, so it must not happen while a text
     /// holds slot numbers). Keeps the table at most 70% full.
     fn reserve(&mut self, more: usize) {
-        let want = (self.len + more).min(MAX_CACHED_WORDS);
+        let want = (self.len + more).min(self.max_words);
         if !self.keys.is_empty() && want * 10 <= self.keys.len() * 7 {
             return;
         }
@@ -589,10 +601,14 @@ impl WordCache {
         slot
     }
 
-    /// Loads the home slot's row start of `hash` (see [`Fused::touch`]), so that it arrives with the key.
+    /// Loads the key and the row start of `hash`'s home slot (see [`Fused::touch`]).
     #[inline]
     fn touch(&self, hash: u64) -> f32 {
-        if self.keys.is_empty() { 0.0 } else { self.rows[self.home(Self::key(hash)) * self.stride] }
+        if self.keys.is_empty() {
+            return 0.0;
+        }
+        let home = self.home(Self::key(hash));
+        self.rows[home * self.stride] + f32::from(self.keys[home] as u8)
     }
 
     /// Row of slot `e`: the summed weights, with the n-gram count in slot `width`.
@@ -602,12 +618,12 @@ impl WordCache {
         &self.rows[e * self.stride..(e + 1) * self.stride]
     }
 
-    /// Stores `row` and returns its slot, unless the cache is full ([`MAX_CACHED_WORDS`]) or has no room reserved.
+    /// Stores `row` and returns its slot, unless the cache is full (`max_words`) or has no room reserved.
     fn insert(&mut self, hash: u64, row: &[f32]) -> Option<u32> {
         if let Some(e) = self.find(hash) {
             return Some(e);
         }
-        if self.len >= MAX_CACHED_WORDS || (self.len + 1) * 10 > self.keys.len() * 7 {
+        if self.len >= self.max_words || (self.len + 1) * 10 > self.keys.len() * 7 {
             return None;
         }
         let key = Self::key(hash);
@@ -647,6 +663,8 @@ pub struct SetScratch {
     /// Word rows of this text that did not fit in a full cache.
     spill: Vec<f32>,
     all_probs: Vec<Vec<f32>>,
+    /// Most words per word cache; `None`: [`MAX_CACHED_WORDS`].
+    word_limit: Option<usize>,
 }
 
 thread_local! {
@@ -753,7 +771,10 @@ impl ClassifierSet {
                         if r >= hot_len {
                             index.insert(r);
                         }
-                        exact_f16 &= v.fits_f16();
+                        // f16 values are exact in f16; their finiteness is checked while they are copied.
+                        if !matches!(v, RowValues::F16(_)) {
+                            exact_f16 &= v.fits_f16();
+                        }
                     }
                 });
                 walked.map_err(|source| SetLoadError { file: i, source })?;
@@ -764,22 +785,36 @@ impl ClassifierSet {
                 scorers[i] = Some(Scorer::Fused { col, b: b.clone(), dense });
             }
             let n_cold = index.finish();
-            // Pass 2: the weights.
-            let rows =
-                |n: usize| if exact_f16 { Rows::F16(vec![0; n * stride]) } else { Rows::F32(vec![0.0; n * stride]) };
-            let (mut hot, mut cold) = (rows(hot_len), rows(n_cold));
-            for &(i, col) in &members {
-                let (b, source) = linear(i);
-                let c = b.len();
-                // Checked in pass 1, so this walk cannot fail.
-                let _ = source.try_for_each_row(c, |r, v| {
-                    if r < hot_len {
-                        hot.put(r * stride + col, c, v);
-                    } else if let Some(row) = index.get(r).filter(|_| r < n_sparse) {
-                        cold.put(row * stride + col, c, v);
-                    }
-                });
-            }
+            // Pass 2: the weights. Returns false when f16 storage met a non-finite f16 weight.
+            let fill = |f16: bool| {
+                // Hot rows are always f32: converting the ~20 bigram rows of every post cost more than the 3 MB
+                // that f16 would save.
+                let mut hot = Rows::F32(vec![0.0; hot_len * stride]);
+                let mut cold =
+                    if f16 { Rows::F16(vec![0; n_cold * stride]) } else { Rows::F32(vec![0.0; n_cold * stride]) };
+                let mut finite = true;
+                for &(i, col) in &members {
+                    let (b, source) = linear(i);
+                    let c = b.len();
+                    // Checked in pass 1, so this walk cannot fail.
+                    let _ = source.try_for_each_row(c, |r, v| {
+                        if r < hot_len {
+                            finite &= hot.put(r * stride + col, c, v);
+                        } else if let Some(row) = index.get(r).filter(|_| r < n_sparse) {
+                            finite &= cold.put(row * stride + col, c, v);
+                        }
+                    });
+                }
+                (hot, cold, finite)
+            };
+            let (hot, cold) = match fill(exact_f16) {
+                (hot, cold, true) => (hot, cold),
+                // An infinite or NaN f16 weight (a degenerate model): f32 rows hold it exactly.
+                _ => {
+                    let (hot, cold, _) = fill(false);
+                    (hot, cold)
+                }
+            };
             fused.push(Fused {
                 width,
                 stride,
@@ -874,12 +909,7 @@ impl ClassifierSet {
         text: &str,
         vader: Option<&earshot_vader::Polarity>,
     ) -> &'s [Vec<f32>] {
-        if scratch.set_id != self.id || scratch.featurizers.len() != self.groups.len() {
-            scratch.set_id = self.id;
-            scratch.featurizers = self.groups.iter().cloned().map(Featurizer::new).collect();
-            scratch.caches = self.fused.iter().map(|fu| WordCache::new(fu.stride)).collect();
-            scratch.raw = vec![SparseVec::default(); self.groups.len()];
-        }
+        self.fit_scratch(scratch);
         scratch.all_probs.resize(self.members.len(), Vec::new());
         let wants_vader = self.groups.iter().any(|g| g.vader);
         let computed;
@@ -965,6 +995,17 @@ impl ClassifierSet {
         &scratch.all_probs
     }
 
+    /// Sets `scratch` up for this set (a scratch is bound to the last set it served: its word rows are these weights').
+    fn fit_scratch(&self, scratch: &mut SetScratch) {
+        if scratch.set_id != self.id || scratch.featurizers.len() != self.groups.len() {
+            scratch.set_id = self.id;
+            scratch.featurizers = self.groups.iter().cloned().map(Featurizer::new).collect();
+            let max_words = scratch.word_limit.unwrap_or(MAX_CACHED_WORDS);
+            scratch.caches = self.fused.iter().map(|fu| WordCache::new(fu.stride, max_words)).collect();
+            scratch.raw = vec![SparseVec::default(); self.groups.len()];
+        }
+    }
+
     /// Fills `scratch.acc` with the count-weighted sum of group `g`'s fused rows for `text` and returns the number
     /// of n-gram occurrences. Each token's own rows (unigram + character n-grams) are summed into a word row
     /// first, cached or not, so the result is the same whether the cache hits.
@@ -977,19 +1018,19 @@ impl ClassifierSet {
         acc.clear();
         acc.resize(fu.stride, 0.0);
         fz.tokenize(text);
-        let n_tokens = fz.tokens().len();
         hashes.clear();
-        hashes.extend((0..n_tokens).map(|i| fz.token_hash(fz.tokens().get(i))));
-        // Room for every token of this text, so that slot numbers stay valid until the end.
-        cache.reserve(n_tokens);
+        hashes.extend((0..fz.tokens().len()).map(|i| fz.token_hash(fz.tokens().get(i))));
         let mut warm = 0f32;
         for &h in hashes.iter() {
             warm += cache.touch(h);
         }
-        entries.clear();
-        entries.extend(hashes.iter().map(|&h| cache.find(h).unwrap_or(u32::MAX)));
         buckets.clear();
         fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
+        let n_tokens = fz.tokens().len();
+        // Room for every token of this text, so that slot numbers stay valid until the end.
+        cache.reserve(n_tokens);
+        entries.clear();
+        entries.extend(hashes.iter().map(|&h| cache.find(h).unwrap_or(u32::MAX)));
         // The own buckets (unigram + character n-grams) of the tokens not in the cache, one run per token.
         own.clear();
         fresh.clear();
@@ -1078,7 +1119,7 @@ impl ClassifierSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{DataInfo, FORMAT_VERSION};
+    use crate::format::{DataInfo, FORMAT_VERSION, Quantization};
     use crate::model::{Matrix, TrainConfig, train};
 
     fn clf(l2_normalize: bool) -> Classifier {
@@ -1144,6 +1185,73 @@ mod tests {
         let mut fresh = SetScratch::default();
         let want = other.probas(&mut fresh, texts[0], None).to_vec();
         assert_eq!(other.probas(&mut warm, texts[0], None), &want[..]);
+    }
+
+    #[test]
+    fn a_full_or_growing_word_cache_never_changes_results() {
+        let set = ClassifierSet::new(vec![clf(true), clf(false)]);
+        // Many distinct words, so that the cache grows (rehashes) several times, and repeats within a text.
+        let texts: Vec<String> = (0..600).map(|i| format!("w{i} great w{} thing w{i} x{} 😡", i / 2, i % 7)).collect();
+        let cold: Vec<_> = texts.iter().map(|t| set.probas(&mut SetScratch::default(), t, None).to_vec()).collect();
+        for limit in [0, 1, 3, 50, MAX_CACHED_WORDS] {
+            let mut warm = SetScratch { word_limit: Some(limit), ..SetScratch::default() };
+            for _ in 0..2 {
+                for (t, want) in texts.iter().zip(&cold) {
+                    assert_eq!(set.probas(&mut warm, t, None), &want[..], "{t:?} with at most {limit} cached words");
+                }
+            }
+            assert!(warm.caches[0].len <= limit);
+        }
+    }
+
+    #[test]
+    fn from_bytes_scores_exactly_like_loaded_classifiers() {
+        for q in [Quantization::F32, Quantization::F16, Quantization::I8] {
+            let models: Vec<Classifier> = [clf(true), clf(false)]
+                .into_iter()
+                .map(|c| {
+                    let mut h = c.header().clone();
+                    h.quantization = q;
+                    Classifier::load(&Classifier::from_parts(h, c.model().clone()).to_bytes()).unwrap()
+                })
+                .collect();
+            let files: Vec<Vec<u8>> = models.iter().map(Classifier::to_bytes).collect();
+            let slices: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+            let (loaded, fast) = (ClassifierSet::new(models), ClassifierSet::from_bytes(&slices).unwrap());
+            assert_eq!(fast.len(), 2);
+            assert_eq!(fast.labels(1), ["neg", "pos"]);
+            for t in ["love it", "", "awful broken thing!!! @bob", "great great great thanks"] {
+                let want = loaded.probas(&mut SetScratch::default(), t, None).to_vec();
+                assert_eq!(fast.probas(&mut SetScratch::default(), t, None), &want[..], "{q:?} {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn from_bytes_names_the_bad_file() {
+        let good = clf(true).to_bytes();
+        let mut truncated = good.clone();
+        truncated.pop();
+        let mut trailing = good.clone();
+        trailing.push(0);
+        for bad in [&b"nope"[..], &truncated, &trailing, &good[..good.len() - 3]] {
+            let err = ClassifierSet::from_bytes(&[&good, bad]).unwrap_err();
+            assert_eq!(err.file, 1, "{err}");
+        }
+    }
+
+    #[test]
+    fn row_index_finds_exactly_the_inserted_buckets() {
+        let mut index = RowIndex::new(300);
+        let buckets = [0usize, 1, 63, 64, 65, 127, 200, 299];
+        for b in buckets {
+            index.insert(b);
+        }
+        assert_eq!(index.finish(), buckets.len());
+        for b in 0..300 {
+            assert_eq!(index.get(b), buckets.iter().position(|&x| x == b), "bucket {b}");
+        }
+        assert_eq!(index.get(300), None);
     }
 
     #[test]

@@ -40,11 +40,25 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = step(h, u64::from_le_bytes(buf));
+        h = step(h, tail_word(rest));
     }
     fmix64(h)
+}
+
+/// The 1–7 bytes of `rest` as a little-endian word, zero-padded: `u64::from_le_bytes` of them copied into a zeroed
+/// `[u8; 8]`, built from at most two overlapping loads instead (a variable-length copy is a `memcpy` call, and every
+/// token and character n-gram of every post ends in such a tail). Overlapping bytes are OR-ed with themselves.
+#[inline]
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    debug_assert!((1..8).contains(&n));
+    if n >= 4 {
+        let lo = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let hi = u32::from_le_bytes([rest[n - 4], rest[n - 3], rest[n - 2], rest[n - 1]]);
+        u64::from(lo) | (u64::from(hi) << (8 * (n - 4)))
+    } else {
+        u64::from(rest[0]) | (u64::from(rest[n / 2]) << (8 * (n / 2))) | (u64::from(rest[n - 1]) << (8 * (n - 1)))
+    }
 }
 
 /// Combine two already-mixed hashes (e.g. two word hashes into a bigram), order-sensitive.
@@ -97,6 +111,20 @@ mod tests {
         assert_ne!(hash_bytes(1, b"hello"), hash_bytes(1, b"hellp"));
         assert_ne!(hash_bytes(1, b"abcdefgh"), hash_bytes(1, b"abcdefgh\0"));
         assert_ne!(hash_pair(0, a, b ^ 1), hash_pair(0, b ^ 1, a));
+    }
+
+    #[test]
+    fn tail_word_is_the_zero_padded_little_endian_word() {
+        let bytes: Vec<u8> = (1..=7).map(|i| 0x10 * i + i).collect();
+        for n in 1..8 {
+            let mut buf = [0u8; 8];
+            buf[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(tail_word(&bytes[..n]), u64::from_le_bytes(buf), "{n} bytes");
+            let ones = vec![0xff; n];
+            buf = [0; 8];
+            buf[..n].copy_from_slice(&ones);
+            assert_eq!(tail_word(&ones), u64::from_le_bytes(buf), "{n} bytes of 0xff");
+        }
     }
 
     #[test]

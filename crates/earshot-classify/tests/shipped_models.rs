@@ -93,3 +93,26 @@ fn severity_model() {
     let p = clf.predict("@company you are liars and thieves, you stole my money and I will sue you");
     assert!(p.scores.len() == 4);
 }
+
+/// The fast loader (`ClassifierSet::from_bytes`, straight from the file bytes into the fused table) and the plain
+/// one (`Classifier::load` of each file, then `ClassifierSet::new`) give the same probabilities, bit for bit.
+#[test]
+fn set_from_bytes_matches_set_of_loaded_models() {
+    let loaded: Vec<(Classifier, Vec<u8>)> = Task::ALL.iter().map(|&t| load(t)).collect();
+    let files: Vec<&[u8]> = loaded.iter().map(|(_, b)| b.as_slice()).collect();
+    let fast = earshot_classify::ClassifierSet::from_bytes(&files).expect("shipped models load");
+    let plain = earshot_classify::ClassifierSet::new(loaded.iter().map(|(c, _)| c.clone()).collect());
+    let texts = [
+        "@united you lost my bag again and nobody will help me. worst airline ever",
+        "Happy birthday to my best friend, love you!",
+        "@SpotifyCares I was charged twice this month, I want my money back 😡😡",
+        "",
+        "WHY is my order sooooo late?!?! #fail http://t.co/x &amp; 3pm",
+    ];
+    let (mut a, mut b) = (earshot_classify::SetScratch::default(), earshot_classify::SetScratch::default());
+    for _ in 0..2 {
+        for t in texts {
+            assert_eq!(fast.probas(&mut a, t, None), plain.probas(&mut b, t, None), "{t:?}");
+        }
+    }
+}

@@ -65,10 +65,7 @@ pub struct LogHistogram {
 
 impl Default for LogHistogram {
     fn default() -> LogHistogram {
-        LogHistogram {
-            counts: vec![0; BUCKETS],
-            total: 0,
-        }
+        LogHistogram { counts: vec![0; BUCKETS], total: 0 }
     }
 }
 
@@ -128,13 +125,7 @@ pub struct ReachStats {
 impl ReachStats {
     /// Judge a post (before counting it), then count it. Returns the reach that fired (followers or
     /// reposts) when the post is negative and far above the brand's usual.
-    pub fn observe(
-        &mut self,
-        followers: u64,
-        reposts: u64,
-        negative: bool,
-        cfg: &InfluencerConfig,
-    ) -> Option<u64> {
+    pub fn observe(&mut self, followers: u64, reposts: u64, negative: bool, cfg: &InfluencerConfig) -> Option<u64> {
         let fired = (cfg.enabled && negative).then(|| self.judge(followers, reposts, cfg));
         self.followers.add(followers);
         self.reposts.add(reposts);

@@ -109,16 +109,15 @@ pub struct TextClusters {
 
 impl TextClusters {
     /// The cluster of a post with signature `sig` published at `published`, judged at event time
-    /// `now`; records the post's bands.
-    pub fn assign(
-        &mut self,
-        sig: &Signature,
-        published: i64,
-        now: i64,
-        retention: i64,
-        cap: usize,
-    ) -> u64 {
+    /// `now`, and whether the cluster existed before this post; records the post's bands.
+    pub fn assign(&mut self, sig: &Signature, published: i64, now: i64, retention: i64, cap: usize) -> (u64, bool) {
         let bands = band_hashes(sig);
+        // Make room first, so the table never holds more than `cap` buckets (and its hash table
+        // never grows past the size `cap` needs).
+        let cap = cap.max(2 * BANDS);
+        if self.buckets.len() + BANDS > cap {
+            self.evict(now, retention, cap * 3 / 4);
+        }
         let found = bands
             .iter()
             .filter_map(|b| self.buckets.get(b))
@@ -133,19 +132,9 @@ impl TextClusters {
             (published, h.finish())
         });
         for b in bands {
-            let e = self.buckets.entry(b).or_insert(Bucket {
-                cluster,
-                born,
-                last_seen: published,
-                hits: 0,
-            });
+            let e = self.buckets.entry(b).or_insert(Bucket { cluster, born, last_seen: published, hits: 0 });
             if e.last_seen <= now - retention {
-                *e = Bucket {
-                    cluster,
-                    born,
-                    last_seen: published,
-                    hits: 0,
-                };
+                *e = Bucket { cluster, born, last_seen: published, hits: 0 };
             } else if (born, cluster) < (e.born, e.cluster) {
                 e.cluster = cluster;
                 e.born = born;
@@ -153,10 +142,7 @@ impl TextClusters {
             e.last_seen = e.last_seen.max(published);
             e.hits = e.hits.saturating_add(1);
         }
-        if self.buckets.len() > cap.max(BANDS) {
-            self.evict(now, retention, cap.max(BANDS) * 3 / 4);
-        }
-        cluster
+        (cluster, found.is_some())
     }
 
     fn evict(&mut self, now: i64, retention: i64, target: usize) {
@@ -164,11 +150,7 @@ impl TextClusters {
         if self.buckets.len() <= target {
             return;
         }
-        let mut v: Vec<(u32, i64, u64)> = self
-            .buckets
-            .iter()
-            .map(|(h, b)| (b.hits, b.last_seen, *h))
-            .collect();
+        let mut v: Vec<(u32, i64, u64)> = self.buckets.iter().map(|(h, b)| (b.hits, b.last_seen, *h)).collect();
         let excess = self.buckets.len() - target;
         // Partition rather than sort: the `excess` smallest (unique) tuples, in linear time.
         if excess < v.len() {
@@ -225,7 +207,8 @@ mod tests {
     #[test]
     fn copies_with_small_edits_join_one_cluster_and_others_do_not() {
         let mut c = TextClusters::default();
-        let first = c.assign(&sig(BASE), 0, 0, 86_400, 2048);
+        let (first, existed) = c.assign(&sig(BASE), 0, 0, 86_400, 2048);
+        assert!(!existed);
         let edits = [
             format!("@gymboree {BASE}"),
             BASE.replace("Olivet", "olivet college"),
@@ -233,9 +216,9 @@ mod tests {
             BASE.replace("today", "now"),
         ];
         for (i, t) in edits.iter().enumerate() {
-            assert_eq!(c.assign(&sig(t), i as i64, i as i64, 86_400, 2048), first, "{t}");
+            assert_eq!(c.assign(&sig(t), i as i64, i as i64, 86_400, 2048), (first, true), "{t}");
         }
-        let other = c.assign(
+        let (other, _) = c.assign(
             &sig("my order from last week never arrived and nobody answers the phone at all"),
             10,
             10,
@@ -245,7 +228,7 @@ mod tests {
         assert_ne!(other, first);
         // After the retention, the same text founds a fresh cluster (same id: same signature).
         let later = c.assign(&sig(BASE), 100_000, 100_000, 86_400, 2048);
-        assert_eq!(later, first);
+        assert_eq!(later, (first, false));
     }
 
     #[test]

@@ -258,11 +258,7 @@ impl TopCounter {
             return;
         }
         // Replace the least frequent (ties: the greatest value, so the choice is deterministic).
-        let Some(min) = self
-            .items
-            .iter_mut()
-            .min_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-        else {
+        let Some(min) = self.items.iter_mut().min_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0))) else {
             return; // cap == 0: keep nothing
         };
         min.0 = value.to_string();
@@ -273,13 +269,7 @@ impl TopCounter {
     pub fn top(&self, n: usize) -> Vec<Count> {
         let mut v: Vec<&(String, u64)> = self.items.iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        v.into_iter()
-            .take(n)
-            .map(|(value, count)| Count {
-                value: value.clone(),
-                count: *count,
-            })
-            .collect()
+        v.into_iter().take(n).map(|(value, count)| Count { value: value.clone(), count: *count }).collect()
     }
 
     /// Heap bytes held.
@@ -341,10 +331,7 @@ mod tests {
             t.add(v, 8);
         }
         let top: Vec<(String, u64)> = t.top(3).into_iter().map(|c| (c.value, c.count)).collect();
-        assert_eq!(
-            top,
-            vec![("a".into(), 2), ("b".into(), 1), ("c".into(), 1)]
-        );
+        assert_eq!(top, vec![("a".into(), 2), ("b".into(), 1), ("c".into(), 1)]);
     }
 
     #[test]

@@ -88,11 +88,7 @@ pub struct VolumeSettings {
 
 impl Default for VolumeSettings {
     fn default() -> VolumeSettings {
-        VolumeSettings {
-            enabled: true,
-            bucket_secs: 300,
-            max_gap_secs: 2 * 86_400,
-        }
+        VolumeSettings { enabled: true, bucket_secs: 300, max_gap_secs: 2 * 86_400 }
     }
 }
 
@@ -117,7 +113,9 @@ pub struct Limits {
     pub max_storm_authors: usize,
     /// Characters of [`Storm::sample_text`].
     pub sample_text_chars: usize,
-    /// Recent posts kept per brand to link detectors into one storm.
+    /// Recent posts kept per brand to link detectors into one storm (they are kept for the longest
+    /// campaign window plus a bucket and the lateness: about 70 minutes by default). 896 keeps the
+    /// hash table at 2048 slots.
     pub max_recent_posts: usize,
     /// Post references kept per unflushed volume bucket (to seed and link volume storms).
     pub max_bucket_entries: usize,
@@ -138,7 +136,7 @@ impl Default for Limits {
             max_signals: 32,
             max_storm_authors: 100_000,
             sample_text_chars: 280,
-            max_recent_posts: 2048,
+            max_recent_posts: 896,
             max_bucket_entries: 1024,
             max_open_storms_per_brand: 32,
             brand_idle_secs: 8 * 86_400,
@@ -240,31 +238,25 @@ impl TrackerConfig {
             }
         }
         if self.allowed_lateness_secs < 0 {
-            p.push(format!(
-                "`allowed_lateness_secs` is {}; set it to 0 or more seconds",
-                self.allowed_lateness_secs
-            ));
+            p.push(format!("`allowed_lateness_secs` is {}; set it to 0 or more seconds", self.allowed_lateness_secs));
         }
         if !(0.0..=1.0).contains(&self.complaint_threshold) {
-            p.push(format!(
-                "`complaint_threshold` is {}; set it between 0 and 1",
-                self.complaint_threshold
-            ));
+            p.push(format!("`complaint_threshold` is {}; set it between 0 and 1", self.complaint_threshold));
         }
         if !(self.link_overlap > 0.0 && self.link_overlap <= 1.0) {
-            p.push(format!(
-                "`link_overlap` is {}; set it above 0 and at most 1",
-                self.link_overlap
-            ));
+            p.push(format!("`link_overlap` is {}; set it above 0 and at most 1", self.link_overlap));
         }
         if !(self.campaign.prior_keys > 0.0 && self.campaign.prior_posts > 0.0) {
             p.push("`campaign.prior_keys` and `campaign.prior_posts` must be positive".into());
         }
-        if self.campaign.max_keys < 8 {
+        if !(self.campaign.cold_start_share > 0.0 && self.campaign.cold_start_share <= 1.0) {
             p.push(format!(
-                "`campaign.max_keys` is {}; keep at least 8 keys per brand",
-                self.campaign.max_keys
+                "`campaign.cold_start_share` is {}; set it above 0 and at most 1 (e.g. 0.5)",
+                self.campaign.cold_start_share
             ));
+        }
+        if self.campaign.max_keys < 8 {
+            p.push(format!("`campaign.max_keys` is {}; keep at least 8 keys per brand", self.campaign.max_keys));
         }
         if !(self.influencer.quantile > 0.0 && self.influencer.quantile <= 1.0) {
             p.push(format!(
@@ -273,16 +265,9 @@ impl TrackerConfig {
             ));
         }
         if self.influencer.factor <= 0.0 {
-            p.push(format!(
-                "`influencer.factor` is {}; set it above 0 (e.g. 5)",
-                self.influencer.factor
-            ));
+            p.push(format!("`influencer.factor` is {}; set it above 0 (e.g. 5)", self.influencer.factor));
         }
-        if p.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError { problems: p })
-        }
+        if p.is_empty() { Ok(()) } else { Err(ConfigError { problems: p }) }
     }
 
     /// How long recent posts are kept for linking: the longest window and a bucket, plus lateness.
@@ -337,10 +322,7 @@ struct Recent {
 impl Recent {
     fn evict(&mut self, now: i64, horizon: i64, cap: usize) {
         while let Some(&id) = self.order.front() {
-            let old = self
-                .posts
-                .get(&id)
-                .is_none_or(|d| d.published <= now - horizon);
+            let old = self.posts.get(&id).is_none_or(|d| d.published <= now - horizon);
             if !(old || self.order.len() > cap) {
                 break;
             }
@@ -405,24 +387,45 @@ struct BrandState {
 }
 
 impl BrandState {
-    fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<BrandState>()
-            + self.keys.memory_bytes()
-            + self.texts.memory_bytes()
-            + self.recent.memory_bytes()
-            + self.pending.capacity() * std::mem::size_of::<PendingBucket>()
-            + self
-                .pending
-                .iter()
-                .map(|p| p.entries.capacity() * std::mem::size_of::<BucketEntry>())
-                .sum::<usize>()
-            + self
-                .volume
-                .iter()
-                .map(|d| std::mem::size_of::<VolumeDetectorImpl>() + d.memory_bytes())
-                .sum::<usize>()
-            + self.reach.memory_bytes()
-            + self.open.capacity() * 8
+    /// Add this brand's bytes to `r`, by component.
+    fn memory(&self, r: &mut MemoryReport) {
+        r.other += std::mem::size_of::<BrandState>() + self.open.capacity() * 8;
+        r.keys += self.keys.memory_bytes();
+        r.text_clusters += self.texts.memory_bytes();
+        r.recent_posts += self.recent.memory_bytes();
+        r.volume += self.pending.capacity() * std::mem::size_of::<PendingBucket>()
+            + self.pending.iter().map(|p| p.entries.capacity() * std::mem::size_of::<BucketEntry>()).sum::<usize>()
+            + self.volume.iter().map(VolumeDetectorImpl::memory_bytes).sum::<usize>();
+        r.reach += self.reach.memory_bytes();
+    }
+}
+
+/// Where a tracker's memory goes, in bytes estimated from capacities (see
+/// [`StormTracker::memory_report`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryReport {
+    /// Brands with state.
+    pub brands: usize,
+    /// Campaign key tables (windows, baselines) and brand volume counts.
+    pub keys: usize,
+    /// Near-duplicate text LSH buckets.
+    pub text_clusters: usize,
+    /// Recent posts kept for linking.
+    pub recent_posts: usize,
+    /// Volume detectors and unflushed buckets.
+    pub volume: usize,
+    /// Reach histograms.
+    pub reach: usize,
+    /// Open storms.
+    pub storms: usize,
+    /// Everything else (brand names, the close schedule, fixed parts).
+    pub other: usize,
+}
+
+impl MemoryReport {
+    /// All components.
+    pub fn total(&self) -> usize {
+        self.keys + self.text_clusters + self.recent_posts + self.volume + self.reach + self.storms + self.other
     }
 }
 
@@ -554,20 +557,24 @@ impl StormTracker {
         self.open.values().map(|o| &o.storm)
     }
 
-    /// Heap and inline bytes held, estimated from capacities (the figure the memory caps bound).
+    /// Bytes held, estimated from capacities (the figure the memory caps bound).
     pub fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<StormTracker>()
-            + self
-                .brands
-                .iter()
-                .map(|(k, b)| k.capacity() + 64 + b.memory_bytes())
-                .sum::<usize>()
-            + self
-                .open
-                .values()
-                .map(|o| o.memory_bytes() + 48)
-                .sum::<usize>()
-            + self.closes.len() * 40
+        self.memory_report().total()
+    }
+
+    /// [`StormTracker::memory_bytes`] by component.
+    pub fn memory_report(&self) -> MemoryReport {
+        let mut r = MemoryReport {
+            brands: self.brands.len(),
+            other: std::mem::size_of::<StormTracker>() + self.closes.len() * 40,
+            ..MemoryReport::default()
+        };
+        for (name, b) in &self.brands {
+            r.other += name.capacity() + 64;
+            b.memory(&mut r);
+        }
+        r.storms = self.open.values().map(|o| o.memory_bytes() + 48).sum();
+        r
     }
 
     /// Feed one observation; events for storms opened, updated or closed go to `out`.
@@ -596,33 +603,25 @@ impl StormTracker {
         let bucket_secs = cfg.volume.bucket_secs;
         let bucket = o.published.div_euclid(bucket_secs) * bucket_secs;
         let flushed_until = *self.flushed_until.get_or_insert(bucket);
-        let brand = self
-            .brands
-            .entry(o.brand.to_string())
-            .or_insert_with(|| BrandState {
-                first_seen: o.published,
-                last_seen: o.published,
-                keys: KeyTable::default(),
-                texts: TextClusters::default(),
-                recent: Recent::default(),
-                pending: VecDeque::new(),
-                volume_from: bucket.max(flushed_until),
-                volume: if cfg.volume.enabled {
-                    (0..VOLUME_FACETS.len())
-                        .map(|_| {
-                            VolumeDetectorImpl::new(VolumeConfigImpl {
-                                bucket_secs,
-                                ..Default::default()
-                            })
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-                reach: ReachStats::default(),
-                open: Vec::new(),
-                observed: 0,
-            });
+        let brand = self.brands.entry(o.brand.to_string()).or_insert_with(|| BrandState {
+            first_seen: o.published,
+            last_seen: o.published,
+            keys: KeyTable::default(),
+            texts: TextClusters::default(),
+            recent: Recent::default(),
+            pending: VecDeque::new(),
+            volume_from: bucket.max(flushed_until),
+            volume: if cfg.volume.enabled {
+                (0..VOLUME_FACETS.len())
+                    .map(|_| VolumeDetectorImpl::new(VolumeConfigImpl { bucket_secs, ..Default::default() }))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            reach: ReachStats::default(),
+            open: Vec::new(),
+            observed: 0,
+        });
         if brand.recent.posts.contains_key(&o.post_id) {
             self.stats.duplicates += 1;
             return;
@@ -637,14 +636,7 @@ impl StormTracker {
         if bucket >= flushed_until {
             let at = brand.pending.partition_point(|p| p.start < bucket);
             if brand.pending.get(at).is_none_or(|p| p.start != bucket) {
-                brand.pending.insert(
-                    at,
-                    PendingBucket {
-                        start: bucket,
-                        counts: [0; 3],
-                        entries: Vec::new(),
-                    },
-                );
+                brand.pending.insert(at, PendingBucket { start: bucket, counts: [0; 3], entries: Vec::new() });
             }
             let pb = &mut brand.pending[at];
             pb.counts[0] += 1;
@@ -655,11 +647,7 @@ impl StormTracker {
                 pb.counts[2] += 1;
             }
             if pb.entries.len() < lim.max_bucket_entries {
-                pb.entries.push(BucketEntry {
-                    post_id: o.post_id,
-                    author: author_hash,
-                    flags,
-                });
+                pb.entries.push(BucketEntry { post_id: o.post_id, author: author_hash, flags });
             }
         }
 
@@ -680,42 +668,31 @@ impl StormTracker {
 
         // Campaign keys.
         let toks = campaign::tokens(o.text);
+        // A text cluster becomes a campaign key from its second post on: most texts are one-offs,
+        // and a key per one-off text would fill the key table with keys that never fire.
         let cluster = if cfg.campaign.text.enabled {
-            minhash::signature(&toks, cfg.campaign.text_min_tokens).map(|sig| {
-                brand.texts.assign(
-                    &sig,
-                    o.published,
-                    now,
-                    cfg.campaign.text_retention_secs,
-                    cfg.campaign.max_text_buckets,
-                )
-            })
+            minhash::signature(&toks, cfg.campaign.text_min_tokens)
+                .map(|sig| {
+                    brand.texts.assign(
+                        &sig,
+                        o.published,
+                        now,
+                        cfg.campaign.text_retention_secs,
+                        cfg.campaign.max_text_buckets,
+                    )
+                })
+                .and_then(|(cluster, existed)| existed.then_some(cluster))
         } else {
             None
         };
         brand.keys.count_post(o.published, bad, &cfg.campaign);
-        let keys = campaign::keys_of(
-            o.hashtags,
-            o.links,
-            o.mentions,
-            o.products,
-            cluster,
-            bad,
-            &cfg.campaign,
-        );
+        let keys = campaign::keys_of(o.hashtags, o.links, o.mentions, o.products, cluster, bad, &cfg.campaign);
         let can_fire = now - brand.first_seen >= cfg.campaign.warmup_secs;
-        let entry = Entry {
-            published: o.published,
-            author: author_hash,
-            post_id: o.post_id,
-        };
+        let entry = Entry { published: o.published, author: author_hash, post_id: o.post_id };
         let mut extend: Vec<u64> = Vec::new();
         let mut bursts: Vec<(String, Burst)> = Vec::new();
         for (kind, id) in keys {
-            match brand
-                .keys
-                .observe(&id, kind, entry, now, can_fire, &cfg.campaign)
-            {
+            match brand.keys.observe(&id, kind, entry, now, can_fire, &cfg.campaign) {
                 KeyOutcome::Quiet => {}
                 KeyOutcome::InStorm(seq) => extend.push(seq),
                 KeyOutcome::Fired(b) => bursts.push((id, b)),
@@ -749,11 +726,7 @@ impl StormTracker {
             terms: &term_list,
         };
         let mut touched: Vec<u64> = Vec::new();
-        for (seq, extends) in extend
-            .iter()
-            .map(|s| (*s, true))
-            .chain(join.iter().map(|s| (*s, false)))
-        {
+        for (seq, extends) in extend.iter().map(|s| (*s, true)).chain(join.iter().map(|s| (*s, false))) {
             self.add_member(o.brand, seq, &member);
             if extends {
                 self.extend(seq, o.published);
@@ -766,17 +739,12 @@ impl StormTracker {
             }
         }
         let influencer = match self.brands.get_mut(o.brand) {
-            Some(b) => b
-                .reach
-                .observe(o.followers, o.reposts, o.negative, &self.config.influencer),
+            Some(b) => b.reach.observe(o.followers, o.reposts, o.negative, &self.config.influencer),
             None => None,
         };
         if let Some(reach) = influencer {
-            let already = touched.iter().any(|s| {
-                self.open
-                    .get(s)
-                    .is_some_and(|os| os.author.as_deref() == Some(o.author))
-            });
+            let already =
+                touched.iter().any(|s| self.open.get(s).is_some_and(|os| os.author.as_deref() == Some(o.author)));
             if !already {
                 self.open_influencer(o, reach, &member, out);
             }
@@ -805,9 +773,7 @@ impl StormTracker {
                     self.flush(s, f, out);
                     self.flushed_until = Some(s + b);
                     // After a long silence, jump over empty buckets instead of pushing zeros.
-                    let gap_end = self
-                        .last_post_at
-                        .map_or(i64::MAX, |t| t + self.config.volume.max_gap_secs);
+                    let gap_end = self.last_post_at.map_or(i64::MAX, |t| t + self.config.volume.max_gap_secs);
                     let next = s + b;
                     if next >= gap_end {
                         // Buckets from here on are empty and are not pushed: skip to the last one
@@ -835,9 +801,7 @@ impl StormTracker {
     fn flush(&mut self, s: i64, due: i64, out: &mut Vec<StormEvent>) {
         let b = self.config.volume.bucket_secs;
         let idle = self.config.limits.brand_idle_secs;
-        let in_gap = self
-            .last_post_at
-            .is_some_and(|t| s >= t + self.config.volume.max_gap_secs);
+        let in_gap = self.last_post_at.is_some_and(|t| s >= t + self.config.volume.max_gap_secs);
         let names: Vec<String> = self.brands.keys().cloned().collect();
         for name in names {
             let Some(brand) = self.brands.get_mut(&name) else {
@@ -848,19 +812,11 @@ impl StormTracker {
                 self.stats.brands_forgotten += 1;
                 continue;
             }
-            let pb = if brand.pending.front().is_some_and(|p| p.start <= s) {
-                brand.pending.pop_front()
-            } else {
-                None
-            };
+            let pb = if brand.pending.front().is_some_and(|p| p.start <= s) { brand.pending.pop_front() } else { None };
             if brand.volume.is_empty() || brand.volume_from > s || (in_gap && pb.is_none()) {
                 continue;
             }
-            let pb = pb.unwrap_or(PendingBucket {
-                start: s,
-                counts: [0; 3],
-                entries: Vec::new(),
-            });
+            let pb = pb.unwrap_or(PendingBucket { start: s, counts: [0; 3], entries: Vec::new() });
             for (i, facet) in VOLUME_FACETS.into_iter().enumerate() {
                 let count = pb.counts[i];
                 let claimed = self.claimed(&name, &pb, facet);
@@ -904,15 +860,8 @@ impl StormTracker {
             }
         }
         let i = VOLUME_FACETS.iter().position(|f| *f == facet).unwrap_or(0);
-        let scale = if stored == 0 {
-            1.0
-        } else {
-            f64::from(pb.counts[i]) / f64::from(stored)
-        };
-        let mut v: Vec<(u64, f64)> = counts
-            .into_iter()
-            .map(|(s, c)| (s, f64::from(c) * scale))
-            .collect();
+        let scale = if stored == 0 { 1.0 } else { f64::from(pb.counts[i]) / f64::from(stored) };
+        let mut v: Vec<(u64, f64)> = counts.into_iter().map(|(s, c)| (s, f64::from(c) * scale)).collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }
@@ -932,11 +881,7 @@ impl StormTracker {
         probe: Option<VolumeDetectorImpl>,
         out: &mut Vec<StormEvent>,
     ) {
-        let kind = if facet == Facet::Negative {
-            StormKind::Negative
-        } else {
-            StormKind::Volume
-        };
+        let kind = if facet == Facet::Negative { StormKind::Negative } else { StormKind::Volume };
         let i = VOLUME_FACETS.iter().position(|f| *f == facet).unwrap_or(0);
         let count = pb.counts[i];
         let signal = Signal {
@@ -948,24 +893,17 @@ impl StormTracker {
             expected: 0.0,
             strength: (score.clamp(0.0, 1.0) * 100.0).round() as u32,
         };
-        let own = self.brands.get(brand).and_then(|b| {
-            b.open
-                .iter()
-                .copied()
-                .find(|s| self.open.get(s).is_some_and(|o| o.facets.contains(&facet)))
-        });
+        let own = self
+            .brands
+            .get(brand)
+            .and_then(|b| b.open.iter().copied().find(|s| self.open.get(s).is_some_and(|o| o.facets.contains(&facet))));
         let target = own.or_else(|| {
             let (seq, c) = claimed.first().copied()?;
             let mut probe = probe?;
             let rest = (f64::from(count) - c).max(0.0);
             (probe.push_reading(s, rest).raw_score < VOLUME_THRESHOLD).then_some(seq)
         });
-        let members: Vec<BucketEntry> = pb
-            .entries
-            .iter()
-            .filter(|e| facet_matches(facet, e.flags))
-            .copied()
-            .collect();
+        let members: Vec<BucketEntry> = pb.entries.iter().filter(|e| facet_matches(facet, e.flags)).copied().collect();
         if let Some(seq) = target {
             let fresh = self.link_signal(seq, signal);
             // A volume storm of this facet takes the bucket's posts; a storm that merely explains
@@ -982,8 +920,7 @@ impl StormTracker {
             self.maybe_emit(seq, due, fresh, out);
             return;
         }
-        let Some(seq) = self.open_storm(brand, kind, facet, facet.as_str(), s, due, None, signal)
-        else {
+        let Some(seq) = self.open_storm(brand, kind, facet, facet.as_str(), s, due, None, signal) else {
             return;
         };
         if let Some(os) = self.open.get_mut(&seq) {
@@ -1042,11 +979,7 @@ impl StormTracker {
         now: i64,
         out: &mut Vec<StormEvent>,
     ) -> Option<u64> {
-        let kind = if burst.kind == KeyKind::Product {
-            StormKind::Volume
-        } else {
-            StormKind::Campaign
-        };
+        let kind = if burst.kind == KeyKind::Product { StormKind::Volume } else { StormKind::Campaign };
         let facet = burst.kind.facet();
         let signal = Signal {
             kind,
@@ -1060,31 +993,19 @@ impl StormTracker {
         let brand = self.brands.get(o.brand)?;
         let mut best: Option<(usize, u64)> = None;
         for &seq in &brand.open {
-            if self
-                .open
-                .get(&seq)
-                .is_none_or(|os| os.storm.kind == StormKind::Influencer)
-            {
+            if self.open.get(&seq).is_none_or(|os| os.storm.kind == StormKind::Influencer) {
                 continue;
             }
             let overlap = burst
                 .entries
                 .iter()
-                .filter(|e| {
-                    brand
-                        .recent
-                        .posts
-                        .get(&e.post_id)
-                        .is_some_and(|d| d.storms.contains(&seq))
-                })
+                .filter(|e| brand.recent.posts.get(&e.post_id).is_some_and(|d| d.storms.contains(&seq)))
                 .count();
             if best.is_none_or(|(n, _)| overlap > n) {
                 best = Some((overlap, seq));
             }
         }
-        let linked = best.filter(|(n, _)| {
-            *n as f64 >= self.config.link_overlap * burst.entries.len() as f64 && *n > 0
-        });
+        let linked = best.filter(|(n, _)| *n as f64 >= self.config.link_overlap * burst.entries.len() as f64 && *n > 0);
         let started = burst.entries.iter().map(|e| e.published).min().unwrap_or(o.published);
         let seq = if let Some((_, seq)) = linked {
             self.link_signal(seq, signal);
@@ -1117,13 +1038,7 @@ impl StormTracker {
     }
 
     /// Open an influencer storm for post `o`.
-    fn open_influencer(
-        &mut self,
-        o: &Observation<'_>,
-        reach: u64,
-        member: &Member<'_>,
-        out: &mut Vec<StormEvent>,
-    ) {
+    fn open_influencer(&mut self, o: &Observation<'_>, reach: u64, member: &Member<'_>, out: &mut Vec<StormEvent>) {
         let signal = Signal {
             kind: StormKind::Influencer,
             facet: Facet::Author,
@@ -1216,8 +1131,7 @@ impl StormTracker {
                 changed: false,
             },
         );
-        self.closes
-            .insert((started_at + self.config.quiet_secs, seq));
+        self.closes.insert((started_at + self.config.quiet_secs, seq));
         Some(seq)
     }
 
@@ -1229,11 +1143,7 @@ impl StormTracker {
             return false;
         };
         let s = &mut os.storm;
-        if s
-            .signals
-            .iter()
-            .any(|x| x.kind == signal.kind && x.facet == signal.facet && x.key == signal.key)
-        {
+        if s.signals.iter().any(|x| x.kind == signal.kind && x.facet == signal.facet && x.key == signal.key) {
             return false;
         }
         if specificity(signal.kind, signal.facet) > specificity(s.kind, s.facet) {
@@ -1265,11 +1175,7 @@ impl StormTracker {
     /// Add a post seen before as a member (from a window or bucket reference), using its digest
     /// when still held.
     fn add_entry_member(&mut self, brand: &str, seq: u64, post_id: i64, author_hash: u64) {
-        let digest = self
-            .brands
-            .get(brand)
-            .and_then(|b| b.recent.posts.get(&post_id))
-            .cloned();
+        let digest = self.brands.get(brand).and_then(|b| b.recent.posts.get(&post_id)).cloned();
         let member = Member {
             post_id,
             published: digest.as_ref().map_or(i64::MIN, |d| d.published),
@@ -1285,11 +1191,7 @@ impl StormTracker {
     /// Add one post to storm `seq` unless it is already a member.
     fn add_member(&mut self, brand: &str, seq: u64, m: &Member<'_>) {
         let lim = &self.config.limits;
-        if let Some(d) = self
-            .brands
-            .get_mut(brand)
-            .and_then(|b| b.recent.posts.get_mut(&m.post_id))
-        {
+        if let Some(d) = self.brands.get_mut(brand).and_then(|b| b.recent.posts.get_mut(&m.post_id)) {
             if d.storms.contains(&seq) {
                 return;
             }
@@ -1361,9 +1263,8 @@ impl StormTracker {
         let Some(os) = self.open.get_mut(&seq) else {
             return;
         };
-        let due = force
-            || os.storm.posts >= next_milestone(os.emitted_posts)
-            || (os.changed && now >= os.emitted_at + every);
+        let due =
+            force || os.storm.posts >= next_milestone(os.emitted_posts) || (os.changed && now >= os.emitted_at + every);
         if due && (os.changed || force) {
             os.emitted_posts = os.storm.posts;
             os.emitted_at = now;
@@ -1434,18 +1335,13 @@ mod tests {
 
     #[test]
     fn milestones_follow_the_1_2_5_series() {
-        let v: Vec<u64> = [0, 1, 4, 5, 9, 10, 19, 99, 100]
-            .into_iter()
-            .map(next_milestone)
-            .collect();
+        let v: Vec<u64> = [0, 1, 4, 5, 9, 10, 19, 99, 100].into_iter().map(next_milestone).collect();
         assert_eq!(v, vec![1, 2, 5, 10, 10, 20, 20, 100, 200]);
     }
 
     #[test]
     fn invalid_configs_report_every_problem() {
-        let mut c = TrackerConfig::default();
-        c.quiet_secs = 0;
-        c.link_overlap = 2.0;
+        let mut c = TrackerConfig { quiet_secs: 0, link_overlap: 2.0, ..TrackerConfig::default() };
         c.campaign.text.min_authors = 1;
         let e = c.validate().unwrap_err();
         assert_eq!(e.problems.len(), 3, "{e}");
@@ -1459,8 +1355,7 @@ mod tests {
     #[test]
     fn config_reads_from_partial_toml_like_json() {
         let c: TrackerConfig =
-            serde_json::from_str(r#"{"quiet_secs": 600, "campaign": {"hashtag": {"min_authors": 8}}}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"quiet_secs": 600, "campaign": {"hashtag": {"min_authors": 8}}}"#).unwrap();
         assert_eq!(c.quiet_secs, 600);
         assert_eq!(c.campaign.hashtag.min_authors, 8);
         assert_eq!(c.campaign.hashtag.window_secs, 600);

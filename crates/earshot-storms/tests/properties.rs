@@ -132,10 +132,7 @@ proptest! {
 /// A jittered stream: two brands' organic traffic over 14 hours, a campaign and an influential
 /// negative post, arriving out of order by up to a minute.
 fn stream(seed: u64) -> Vec<Post> {
-    let brands = [
-        Brand::new("alpha", 40.0, 0.5, 12.0, 1.0),
-        Brand::new("beta", 15.0, 0.5, 3.0, 1.0),
-    ];
+    let brands = [Brand::new("alpha", 40.0, 0.5, 12.0, 1.0), Brand::new("beta", 15.0, 0.5, 3.0, 1.0)];
     let mut organic = organic(&brands, T0, 1, seed, 1);
     organic.retain(|p| p.published < T0 + 14 * HOUR);
     let c = Campaign {
@@ -145,7 +142,7 @@ fn stream(seed: u64) -> Vec<Post> {
         span: 900,
         shape: Shape::Random,
         shared: Shared::Hashtag("olivetsocial".into()),
-        copypasta: seed % 2 == 0,
+        copypasta: seed.is_multiple_of(2),
         complaint: true,
     };
     let mut big = Post::new("beta", 90_000_000, T0 + 12 * HOUR, "celebrity", "@beta awful");

@@ -20,7 +20,11 @@ use rand_chacha::ChaCha8Rng;
 use support::*;
 
 const DAYS: i64 = 30;
-const SEED: u64 = 20_240_101;
+
+/// The seed: 20240101, or `EARSHOT_SIM_SEED` to explore others.
+fn seed() -> u64 {
+    std::env::var("EARSHOT_SIM_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_240_101)
+}
 
 /// The storm category a false alarm counts under.
 fn category(s: &Storm) -> &'static str {
@@ -34,7 +38,7 @@ fn category(s: &Storm) -> &'static str {
 /// Campaigns of 20–40 distinct authors within 20 minutes, one every 10–18 hours from day 2 on
 /// (after the warm-up), rotating brands, shared keys and arrival shapes.
 fn campaigns(brands: &[Brand]) -> Vec<Campaign> {
-    let mut rng = ChaCha8Rng::seed_from_u64(SEED + 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed() + 1);
     let shapes = [Shape::Even, Shape::FrontLoaded, Shape::Random];
     let mut out = Vec::new();
     let mut t = T0 + DAY + rng.random_range(0..12 * HOUR);
@@ -67,12 +71,12 @@ fn campaigns(brands: &[Brand]) -> Vec<Campaign> {
 fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms() {
     let brands = brands();
     let specs = campaigns(&brands);
-    let organic_posts = organic(&brands, T0, DAYS, SEED, 1);
+    let organic_posts = organic(&brands, T0, DAYS, seed(), 1);
     let organic_count = organic_posts.len();
     let mut streams = vec![organic_posts];
     let mut ids: Vec<BTreeSet<i64>> = Vec::new();
     for (i, c) in specs.iter().enumerate() {
-        let posts = campaign(c, SEED + 100 + i as u64, 1_000_000_000 + i as i64 * 1000);
+        let posts = campaign(c, seed() + 100 + i as u64, 1_000_000_000 + i as i64 * 1000);
         ids.push(posts.iter().map(|p| p.id).collect());
         streams.push(posts);
     }
@@ -94,13 +98,8 @@ fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms()
 
     // False alarms: storms without an injected post.
     let mut false_alarms: BTreeMap<(&str, &str), u32> = BTreeMap::new();
-    for s in finals
-        .iter()
-        .filter(|s| !s.member_post_ids.iter().any(|p| injected.contains(p)))
-    {
-        *false_alarms
-            .entry((category(s), s.brand.as_str()))
-            .or_default() += 1;
+    for s in finals.iter().filter(|s| !s.member_post_ids.iter().any(|p| injected.contains(p))) {
+        *false_alarms.entry((category(s), s.brand.as_str())).or_default() += 1;
         println!(
             "  organic storm: {} {} {}={} posts={} authors={} expected={:.3} day {:.2} text={:?}",
             s.brand,
@@ -116,12 +115,7 @@ fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms()
     }
     let weeks = DAYS as f64 / 7.0;
     for b in &brands {
-        let n = |cat| {
-            false_alarms
-                .get(&(cat, b.name.as_str()))
-                .copied()
-                .unwrap_or(0)
-        };
+        let n = |cat| false_alarms.get(&(cat, b.name.as_str())).copied().unwrap_or(0);
         let (c, v, i) = (n("campaign"), n("volume"), n("influencer"));
         println!(
             "false storms {:9} {:4.0}/h: campaign {c} ({:.2}/week), volume {v} ({:.2}/week), influencer {i} ({:.2}/week)",
@@ -143,10 +137,8 @@ fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms()
     let mut failures = Vec::new();
     let mut linked_volume = 0;
     for (c, ids) in specs.iter().zip(&ids) {
-        let storms: Vec<&&Storm> = finals
-            .iter()
-            .filter(|s| s.member_post_ids.iter().any(|p| ids.contains(p)))
-            .collect();
+        let storms: Vec<&&Storm> =
+            finals.iter().filter(|s| s.member_post_ids.iter().any(|p| ids.contains(p))).collect();
         let campaign_signal = storms
             .iter()
             .flat_map(|s| s.signals.iter())
@@ -178,10 +170,7 @@ fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms()
                     s.key,
                     s.posts,
                     s.authors,
-                    s.signals
-                        .iter()
-                        .map(|g| format!("{}:{}", g.kind, g.facet))
-                        .collect::<Vec<_>>()
+                    s.signals.iter().map(|g| format!("{}:{}", g.kind, g.facet)).collect::<Vec<_>>()
                 );
             }
             (n, at) => failures.push(format!(
@@ -203,12 +192,16 @@ fn a_month_of_traffic_detects_every_campaign_as_one_storm_and_few_false_storms()
         println!("  {shape:12} n={:2} median {m:4}s max {x:4}s", v.len());
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    assert!(max <= 300, "a campaign took {max}s to detect");
+    // Within 5 minutes of onset whenever the 5th author (`min_authors`) arrives within 5 minutes
+    // of the first: even and front-loaded spreads. With 20 authors at uniformly random times over
+    // 20 minutes, the 5th comes later than that about a quarter of the time (P(Bin(19, 1/4) <= 3)
+    // = 0.26), so no detector counting distinct authors can promise it; those are reported above.
+    for shape in ["even", "front-loaded"] {
+        let v = delays.get(shape).cloned().unwrap_or_default();
+        assert!(!v.is_empty());
+        assert!(v.iter().all(|d| *d <= 300), "{shape}: {v:?}");
+    }
+    assert!(max <= 600, "a campaign took {max}s to detect");
     assert_eq!(tracker.stats().late, 0);
-    assert!(
-        events
-            .iter()
-            .all(|e| !matches!(e, StormEvent::Opened(s) if s.posts == 0)),
-        "storms open with their burst"
-    );
+    assert!(events.iter().all(|e| !matches!(e, StormEvent::Opened(s) if s.posts == 0)), "storms open with their burst");
 }

@@ -90,13 +90,7 @@ pub struct Brand {
 
 impl Brand {
     pub fn new(name: &str, per_hour: f64, amp: f64, peak_hour: f64, weekend: f64) -> Brand {
-        Brand {
-            name: name.into(),
-            per_hour,
-            amp,
-            peak_hour,
-            weekend,
-        }
+        Brand { name: name.into(), per_hour, amp, peak_hour, weekend }
     }
 
     fn rate(&self, t: i64) -> f64 {
@@ -138,15 +132,12 @@ fn normal(rng: &mut ChaCha8Rng) -> f64 {
 }
 
 fn words(rng: &mut ChaCha8Rng, n: usize) -> String {
-    (0..n)
-        .map(|_| format!("w{}", zipf(rng, 3000)))
-        .collect::<Vec<_>>()
-        .join(" ")
+    (0..n).map(|_| format!("w{}", zipf(rng, 3000))).collect::<Vec<_>>().join(" ")
 }
 
 const PRODUCTS: [&str; 12] = [
-    "romper", "onesie", "jacket", "sneakers", "backpack", "pajamas", "hoodie", "leggings",
-    "dress", "cap", "socks", "mittens",
+    "romper", "onesie", "jacket", "sneakers", "backpack", "pajamas", "hoodie", "leggings", "dress", "cap", "socks",
+    "mittens",
 ];
 
 /// Organic traffic for `brands` over `[start, start + days)`: Poisson arrivals following each
@@ -215,11 +206,7 @@ pub fn organic(brands: &[Brand], start: i64, days: i64, seed: u64, first_id: i64
             let complaint = if rng.random::<f64>() < 0.2 { 0.8 } else { 0.1 };
             let negative = rng.random::<f64>() < 0.25;
             let followers = (5.0 + 1.3 * normal(&mut rng)).exp() as u64;
-            let reposts = if rng.random::<f64>() < 0.1 {
-                zipf(&mut rng, 50) as u64
-            } else {
-                0
-            };
+            let reposts = if rng.random::<f64>() < 0.1 { zipf(&mut rng, 50) as u64 } else { 0 };
             out.push(Post {
                 brand: b.name.clone(),
                 id: 0,

@@ -87,10 +87,7 @@ fn one_author_repeating_a_hashtag_is_not_a_campaign() {
     }
     let posts = merge(vec![posts]);
     let events = run(&mut StormTracker::new(TrackerConfig::default()), &posts);
-    assert_eq!(
-        count(&events, |e| matches!(e, StormEvent::Opened(s) if s.kind == StormKind::Campaign)),
-        0
-    );
+    assert_eq!(count(&events, |e| matches!(e, StormEvent::Opened(s) if s.kind == StormKind::Campaign)), 0);
 }
 
 #[test]
@@ -104,10 +101,7 @@ fn an_organic_surge_across_many_hashtags_is_not_a_campaign() {
     extra.retain(|p| p.published >= T0 + 8 * HOUR && p.published < T0 + 9 * HOUR);
     let posts = merge(vec![posts, extra]);
     let events = run(&mut StormTracker::new(TrackerConfig::default()), &posts);
-    let campaigns: Vec<_> = opened(&events)
-        .into_iter()
-        .filter(|s| s.kind == StormKind::Campaign)
-        .collect();
+    let campaigns: Vec<_> = opened(&events).into_iter().filter(|s| s.kind == StormKind::Campaign).collect();
     assert!(campaigns.is_empty(), "{campaigns:#?}");
 }
 
@@ -134,10 +128,7 @@ fn a_copy_pasted_text_without_a_shared_key_is_a_text_campaign() {
 #[test]
 fn a_campaign_that_trips_the_volume_detector_stays_one_storm() {
     // A quiet brand (6 posts an hour), then 80 authors in 10 minutes with one hashtag.
-    let posts = merge(vec![
-        background("pebble", 6.0, 12),
-        hashtag_campaign("pebble", T0 + 10 * HOUR, 80, 600),
-    ]);
+    let posts = merge(vec![background("pebble", 6.0, 12), hashtag_campaign("pebble", T0 + 10 * HOUR, 80, 600)]);
     let mut t = StormTracker::new(TrackerConfig::default());
     let events = run(&mut t, &posts);
     let o = opened(&events);
@@ -153,15 +144,12 @@ fn a_campaign_that_trips_the_volume_detector_stays_one_storm() {
 
 #[test]
 fn updates_are_rate_limited_to_milestones() {
-    let posts = merge(vec![
-        background("gymboree", 60.0, 10),
-        hashtag_campaign("gymboree", T0 + 8 * HOUR, 300, 3600),
-    ]);
+    let posts = merge(vec![background("gymboree", 60.0, 10), hashtag_campaign("gymboree", T0 + 8 * HOUR, 300, 3600)]);
     let events = run(&mut StormTracker::new(TrackerConfig::default()), &posts);
     let updates = count(&events, |e| matches!(e, StormEvent::Updated(_)));
     // 300 posts: milestones 10, 20, 50, 100, 200, plus time-based and linked-detector updates;
     // never one per post.
-    assert!(updates >= 5 && updates <= 30, "{updates} updates");
+    assert!((5..=30).contains(&updates), "{updates} updates");
     let closed = closed(&events);
     assert_eq!(closed.len(), 1);
     assert_eq!(closed[0].posts, 300);
@@ -184,10 +172,7 @@ fn an_influential_negative_post_opens_its_own_storm() {
     posts.extend([big, again, happy]);
     let posts = merge(vec![posts]);
     let events = run(&mut StormTracker::new(TrackerConfig::default()), &posts);
-    let inf: Vec<_> = closed(&events)
-        .into_iter()
-        .filter(|s| s.kind == StormKind::Influencer)
-        .collect();
+    let inf: Vec<_> = closed(&events).into_iter().filter(|s| s.kind == StormKind::Influencer).collect();
     assert_eq!(inf.len(), 1, "{inf:#?}");
     let s = inf[0];
     assert_eq!((s.facet, s.key.as_str()), (Facet::Author, "celebrity"));
@@ -231,10 +216,7 @@ fn a_product_whose_complaints_surge_opens_a_product_storm() {
     let posts = merge(vec![posts]);
     let events = run(&mut StormTracker::new(TrackerConfig::default()), &posts);
     let o = opened(&events);
-    assert!(
-        o.iter().any(|s| s.kind == StormKind::Volume && s.facet == Facet::Product && s.key == "romper"),
-        "{o:#?}"
-    );
+    assert!(o.iter().any(|s| s.kind == StormKind::Volume && s.facet == Facet::Product && s.key == "romper"), "{o:#?}");
 }
 
 #[test]
@@ -277,14 +259,8 @@ fn idle_brands_are_forgotten() {
 
 #[test]
 fn a_tracker_restored_from_json_continues_exactly_like_the_original() {
-    let posts = merge(vec![
-        background("gymboree", 60.0, 10),
-        hashtag_campaign("gymboree", T0 + 8 * HOUR, 25, 1200),
-    ]);
-    let cut = posts
-        .iter()
-        .position(|p| p.published >= T0 + 8 * HOUR + 400)
-        .unwrap();
+    let posts = merge(vec![background("gymboree", 60.0, 10), hashtag_campaign("gymboree", T0 + 8 * HOUR, 25, 1200)]);
+    let cut = posts.iter().position(|p| p.published >= T0 + 8 * HOUR + 400).unwrap();
     let mut t = StormTracker::new(TrackerConfig::default());
     let mut before = Vec::new();
     for p in &posts[..cut] {
@@ -299,4 +275,42 @@ fn a_tracker_restored_from_json_continues_exactly_like_the_original() {
     let b = run(&mut restored, &posts[cut..]);
     assert!(!a.is_empty());
     assert_eq!(a, b);
+}
+
+#[test]
+fn settings_read_from_an_earshot_toml_storms_table() {
+    #[derive(serde::Deserialize)]
+    struct File {
+        storms: TrackerConfig,
+    }
+    let f: File = toml::from_str(
+        r#"
+        [storms]
+        quiet_secs = 3600
+        allowed_lateness_secs = 300
+
+        [storms.campaign]
+        warmup_secs = 7200
+
+        [storms.campaign.hashtag]
+        min_authors = 8
+        window_secs = 900
+
+        [storms.volume]
+        bucket_secs = 600
+
+        [storms.limits]
+        max_participants = 50
+        "#,
+    )
+    .unwrap();
+    let c = f.storms;
+    assert_eq!((c.quiet_secs, c.allowed_lateness_secs), (3600, 300));
+    assert_eq!((c.campaign.hashtag.min_authors, c.campaign.hashtag.window_secs), (8, 900));
+    assert_eq!(c.campaign.link.min_authors, 5, "unset fields keep their defaults");
+    assert_eq!(c.volume.bucket_secs, 600);
+    assert_eq!(c.limits.max_participants, 50);
+    assert!(c.validate().is_ok());
+    let e = toml::from_str::<File>("[storms]\nquiet = 5\n").err().unwrap();
+    assert!(e.to_string().contains("unknown field `quiet`"), "{e}");
 }

@@ -907,6 +907,9 @@ fn case_list_sql(q: &CaseQuery) -> Option<(String, Vec<Box<dyn rusqlite::ToSql>>
         Some(a) => conds.push(format!("c.assignee = ?{}", arg(Box::new(a.to_string()), &mut args))),
         None => {}
     }
+    if !q.storm_members {
+        conds.push("c.storm_case IS NULL".into());
+    }
     if let Some(who) = &q.customer {
         conds.push(format!("c.customer = ?{}", arg(Box::new(who.clone()), &mut args)));
     }
