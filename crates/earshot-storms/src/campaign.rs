@@ -777,9 +777,9 @@ impl KeyTable {
         // organic use: many distinct authors, and most of the brand's traffic in the window (a class
         // mass-tweeting a brand earshot has only just started hearing; a brand's own tag on a quarter
         // of its posts is not that).
-        if !can_fire
-            && !(n >= u64::from(cfg.cold_start_min_authors) && n as f64 >= cfg.cold_start_share * big_n as f64)
-        {
+        let overwhelming =
+            n >= u64::from(cfg.cold_start_min_authors) && n as f64 >= cfg.cold_start_share * big_n as f64;
+        if !(can_fire || overwhelming) {
             return KeyOutcome::Quiet;
         }
         let share = ((st.baseline.total(now) as f64 + cfg.prior_keys) / (pop_days.total(now) as f64 + cfg.prior_posts))

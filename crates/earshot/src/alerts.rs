@@ -8,8 +8,8 @@
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_alerts::{
-    AlertSubject, Alerter, AlerterState, Alerts, AlertsConfig, Delivery, DeliveryState, Dispatcher, Sample,
-    StormPhase, plan,
+    AlertSubject, Alerter, AlerterState, Alerts, AlertsConfig, Delivery, DeliveryState, Dispatcher, Sample, StormPhase,
+    plan,
 };
 use earshot_store::{AlertRow, Store};
 use earshot_storms::storm::{Storm, StormEvent};

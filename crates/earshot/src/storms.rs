@@ -138,7 +138,8 @@ impl StormStage {
     pub fn observe(&mut self, p: &StoredPost) {
         let post = &p.post;
         let analysis = p.analysis.as_ref();
-        let lower = |v: &[String]| v.iter().map(|s| s.trim_start_matches(['#', '@']).to_lowercase()).collect::<Vec<_>>();
+        let lower =
+            |v: &[String]| v.iter().map(|s| s.trim_start_matches(['#', '@']).to_lowercase()).collect::<Vec<_>>();
         let seen = Seen {
             author: if post.author.handle.is_empty() {
                 post.author.id.clone().unwrap_or_default()
@@ -155,8 +156,10 @@ impl StormStage {
                 .filter(|s| s.get("kind").and_then(|k| k.as_str()) == Some("product"))
                 .filter_map(|s| s.get("value").and_then(|v| v.as_str()).map(str::to_string))
                 .collect(),
-            complaint: analysis.and_then(|a| a.pointer("/complaint/probability")).and_then(|v| v.as_f64()).unwrap_or(0.0)
-                as f32,
+            complaint: analysis
+                .and_then(|a| a.pointer("/complaint/probability"))
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as f32,
             negative: analysis.and_then(|a| a.pointer("/sentiment/label")).and_then(|v| v.as_str()) == Some("negative"),
         };
         let brands: Vec<&str> = match &p.brand_author {
@@ -223,7 +226,8 @@ impl StormStage {
             let (known, stored): (Vec<i64>, Vec<i64>) =
                 storm.member_post_ids.iter().partition(|id| in_batch.contains_key(id));
             let mut members: Vec<i64> = known.iter().map(|id| in_batch[id]).collect();
-            members.extend(store.cases_of_posts(&stored).context("finding a storm's cases")?.into_iter().map(|(_, c)| c));
+            members
+                .extend(store.cases_of_posts(&stored).context("finding a storm's cases")?.into_iter().map(|(_, c)| c));
             members.sort_unstable();
             members.dedup();
             members.retain(|&m| m != case_id);
@@ -242,8 +246,7 @@ impl StormStage {
                 }
             }
             *summary = summary_of(storm, &listed);
-            stored_case.case.last_activity_at =
-                stored_case.case.last_activity_at.max(at(storm.last_post_at));
+            stored_case.case.last_activity_at = stored_case.case.last_activity_at.max(at(storm.last_post_at));
             touched.push(cid);
             if let StormEvent::Closed(_) = event {
                 self.state.storm_cases.remove(&storm.id);
@@ -450,4 +453,3 @@ pub fn storm_json(row: &StormRow) -> serde_json::Value {
         "signals": row.data.get("signals"),
     })
 }
-

@@ -240,8 +240,11 @@ fn demo_seed_stories_become_cases() {
     assert!(tights["data"]["remedies_offered"].as_array().unwrap().iter().any(|r| r == "replacement"), "{tights}");
 
     // Gymboree answered the #OlivetSocial professor within its first-response target (1 hour by default).
-    let gym = cases(&db, &["--brand", "Gymboree"]);
+    let gym = cases(&db, &["--brand", "Gymboree", "--storm-members"]);
     assert!(gym.len() >= 36, "one case per student: {}", gym.len());
+    // … collapsed into one storm case in the queue.
+    let queue = cases(&db, &["--brand", "Gymboree"]);
+    assert!(queue.iter().any(|c| c["kind"] == "storm") && queue.len() < 5, "{queue:?}");
     let answered: Vec<&Value> = gym.iter().filter(|c| !c["first_response_at"].is_null()).collect();
     assert!(!answered.is_empty());
     for c in answered {

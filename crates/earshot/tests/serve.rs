@@ -327,7 +327,8 @@ async fn a_lead_merges_two_cases_of_one_customer_into_one_thread() {
             (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
-    let (st, _) = act(s.gilt_token.clone(), from, serde_json::json!({"action": "note", "value": "second message"})).await;
+    let (st, _) =
+        act(s.gilt_token.clone(), from, serde_json::json!({"action": "note", "value": "second message"})).await;
     assert_eq!(st, StatusCode::OK);
     let (st, r) = act(s.gilt_token.clone(), from, serde_json::json!({"action": "merge", "value": into})).await;
     assert_eq!(st, StatusCode::FORBIDDEN, "an agent may not merge: {r}");
@@ -340,7 +341,10 @@ async fn a_lead_merges_two_cases_of_one_customer_into_one_thread() {
     let (st, case) = get_json(&s, &format!("/api/v1/cases/{into}"), &s.gilt_token).await;
     assert_eq!(st, StatusCode::OK);
     let texts: Vec<&str> = case["posts"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
-    assert!(texts.iter().any(|t| t.contains("<script>")) && texts.iter().any(|t| t.contains("still no answer")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.contains("<script>")) && texts.iter().any(|t| t.contains("still no answer")),
+        "{texts:?}"
+    );
     assert!(case.to_string().contains("second message"), "the merged case's note came along: {case}");
     let (st, cross) = act(lead_token, into, serde_json::json!({"action": "merge", "value": into})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "a case cannot merge into itself: {cross}");

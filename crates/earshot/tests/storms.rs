@@ -67,7 +67,8 @@ fn the_olivet_campaign_is_one_storm_and_one_storm_case() {
     assert_eq!(case.kind, "storm");
     let members = store.storm_members(case_id, 1000).unwrap();
     assert!(members.len() >= 20, "the campaign's cases are members: {}", members.len());
-    let queue = store.cases(&CaseQuery { brand: Some("Gymboree".into()), limit: Some(1000), ..Default::default() }).unwrap();
+    let queue =
+        store.cases(&CaseQuery { brand: Some("Gymboree".into()), limit: Some(1000), ..Default::default() }).unwrap();
     assert!(queue.iter().any(|c| c.id == case_id));
     assert!(queue.iter().all(|c| c.storm_case.is_none()), "members leave the queue");
     assert!(queue.len() < 10, "the queue shows the storm, not forty tickets: {}", queue.len());

@@ -1,8 +1,9 @@
 //! The embedded SQLite store: one file, WAL mode, versioned migrations.
 
 use crate::{
-    Accounts, AlertRow, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, ConversationRow, Doing, NewReject, PostQuery, Snapshot, StormQuery, StormRow,
-    Result, SessionRow, Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject, UserRow,
+    Accounts, AlertRow, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, ConversationRow,
+    Doing, NewReject, PostQuery, Result, SessionRow, Snapshot, Stats, Store, StoreError, StoredCaseEvent, StoredPost,
+    StoredReject, StormQuery, StormRow, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -705,7 +706,9 @@ impl Store for SqliteStore {
             .doing("finding posts' cases")?;
         let mut out = Vec::with_capacity(post_ids.len());
         for id in post_ids {
-            if let Some(pair) = stmt.query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?))).optional().doing("finding posts' cases")? {
+            if let Some(pair) =
+                stmt.query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?))).optional().doing("finding posts' cases")?
+            {
                 out.push(pair);
             }
         }
@@ -713,7 +716,8 @@ impl Store for SqliteStore {
     }
 
     fn storm_members(&self, storm_case: i64, limit: usize) -> Result<Vec<CaseRow>> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.storm_case = ?1 ORDER BY c.opened_at, c.id LIMIT ?2");
+        let sql =
+            format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.storm_case = ?1 ORDER BY c.opened_at, c.id LIMIT ?2");
         let mut stmt = self.conn.prepare_cached(&sql).doing("listing a storm's cases")?;
         let rows = stmt.query_map(params![storm_case, limit as i64], row_to_case).doing("listing a storm's cases")?;
         rows.collect::<rusqlite::Result<_>>().doing("listing a storm's cases")
@@ -890,8 +894,7 @@ fn case_list_sql(q: &CaseQuery) -> Option<(String, Vec<Box<dyn rusqlite::ToSql>>
         if scope.is_empty() {
             return None;
         }
-        let marks: Vec<String> =
-            scope.iter().map(|b| format!("?{}", arg(Box::new(b.clone()), &mut args))).collect();
+        let marks: Vec<String> = scope.iter().map(|b| format!("?{}", arg(Box::new(b.clone()), &mut args))).collect();
         conds.push(format!("c.brand IN ({})", marks.join(", ")));
     }
     if let Some(b) = &q.brand {

@@ -272,7 +272,10 @@ fn inbox_queries_read_the_queue_order_off_an_index() {
     uses(CaseQuery { all: true, ..CaseQuery::default() }, "cases_all_queue");
     uses(CaseQuery { status: Some("resolved".into()), ..CaseQuery::default() }, "cases_status_queue");
     uses(CaseQuery { brand: Some("Gilt".into()), ..CaseQuery::default() }, "cases_active_brand_queue");
-    uses(CaseQuery { brands: Some(vec!["Gilt".into(), "Brooks".into()]), ..CaseQuery::default() }, "cases_active_brand_queue");
+    uses(
+        CaseQuery { brands: Some(vec!["Gilt".into(), "Brooks".into()]), ..CaseQuery::default() },
+        "cases_active_brand_queue",
+    );
     uses(CaseQuery { issue: Some("refund_or_billing".into()), ..CaseQuery::default() }, "cases_active_issue_queue");
     uses(CaseQuery { sentiment: Some("negative".into()), ..CaseQuery::default() }, "cases_active_sentiment_queue");
     uses(CaseQuery { assignee: Some(String::new()), ..CaseQuery::default() }, "cases_active_assignee_queue");

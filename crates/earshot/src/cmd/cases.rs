@@ -19,6 +19,9 @@ pub struct Args {
     /// Every status.
     #[arg(long)]
     pub all: bool,
+    /// Also list customer cases that a storm collapsed (the queue shows their storm case instead).
+    #[arg(long)]
+    pub storm_members: bool,
     /// At most this many.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
@@ -33,6 +36,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         brand: args.brand,
         status: args.status,
         all: args.all,
+        storm_members: args.storm_members,
         limit: Some(args.limit),
         ..CaseQuery::default()
     })?;

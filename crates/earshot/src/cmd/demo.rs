@@ -149,7 +149,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let storms = store.storms(&earshot_store::StormQuery::default())?;
     if !storms.is_empty() {
         println!();
-        println!("storms (one storm case each, instead of a ticket per post; `earshot storms --db {}`):", args.db.display());
+        println!(
+            "storms (one storm case each, instead of a ticket per post; `earshot storms --db {}`):",
+            args.db.display()
+        );
         for st in &storms {
             let members = st.case_id.map(|c| store.storm_members(c, 10_000)).transpose()?.unwrap_or_default();
             println!(

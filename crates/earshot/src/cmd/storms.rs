@@ -167,11 +167,13 @@ const MATCH_SLACK_SECS: i64 = 3600;
 fn evaluate(db: &DbArg, truth_path: &std::path::Path) -> Result<ExitCode> {
     use chrono::{DateTime, Utc};
     let text = std::fs::read_to_string(truth_path).with_context(|| format!("cannot read {}", truth_path.display()))?;
-    let truth: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not a truth file of `earshot gen`", truth_path.display()))?;
+    let truth: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a truth file of `earshot gen`", truth_path.display()))?;
     let store = db.open_existing()?;
     let stored = store.storms(&StormQuery { limit: Some(10_000), ..StormQuery::default() })?;
-    let time = |v: &serde_json::Value| v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc));
+    let time = |v: &serde_json::Value| {
+        v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+    };
     let injected: Vec<&serde_json::Value> = truth["storms"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
     let mut matched = vec![false; stored.len()];
     let mut by_kind: std::collections::BTreeMap<String, (u64, u64, Vec<i64>)> = Default::default();

@@ -83,7 +83,8 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the store and loads the templates.
     pub fn new(opts: ServeOptions) -> Result<Arc<App>> {
-        let open = || SqliteStore::open(&opts.db).with_context(|| format!("cannot open database {}", opts.db.display()));
+        let open =
+            || SqliteStore::open(&opts.db).with_context(|| format!("cannot open database {}", opts.db.display()));
         let stores = (0..STORE_CONNECTIONS).map(|_| open().map(Mutex::new)).collect::<Result<Vec<_>>>()?;
         let mut templates = minijinja::Environment::new();
         for (name, src) in [
@@ -884,10 +885,9 @@ async fn api_alerts(
 ) -> Result<Json<Value>, Fail> {
     let c = caller(&app, &headers, true).await?;
     let brands = scope(&c.user);
-    let alerts = db(&app, move |s| {
-        Ok(s.alerts(brands.as_deref(), f.storm.as_deref(), f.limit.unwrap_or(100).min(1000))?)
-    })
-    .await?;
+    let alerts =
+        db(&app, move |s| Ok(s.alerts(brands.as_deref(), f.storm.as_deref(), f.limit.unwrap_or(100).min(1000))?))
+            .await?;
     // The stored delivery (its body included) stays server-side; the API says what happened to it.
     let rows: Vec<Value> = alerts
         .iter()
