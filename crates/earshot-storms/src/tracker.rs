@@ -1005,7 +1005,25 @@ impl StormTracker {
                 best = Some((overlap, seq));
             }
         }
-        let linked = best.filter(|(n, _)| *n as f64 >= self.config.link_overlap * burst.entries.len() as f64 && *n > 0);
+        let mut linked =
+            best.filter(|(n, _)| *n as f64 >= self.config.link_overlap * burst.entries.len() as f64 && *n > 0);
+        if linked.is_none() && burst.kind == KeyKind::Mentions {
+            // A mention campaign's posts rarely name exactly the same accounts (one adds a friend, one drops
+            // the brand): a set sharing at least two accounts with an open storm's set is the same campaign.
+            let accounts: HashSet<&str> = burst.key.split(',').collect();
+            linked = brand
+                .open
+                .iter()
+                .copied()
+                .find(|seq| {
+                    self.open.get(seq).is_some_and(|os| {
+                        os.keys.iter().filter_map(|k| KeyKind::parse_id(k)).any(|(kind, key)| {
+                            kind == KeyKind::Mentions && key.split(',').filter(|a| accounts.contains(a)).count() >= 2
+                        })
+                    })
+                })
+                .map(|seq| (0, seq));
+        }
         let started = burst.entries.iter().map(|e| e.published).min().unwrap_or(o.published);
         let seq = if let Some((_, seq)) = linked {
             self.link_signal(seq, signal);

@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 const SNAPSHOT: &str = "storms";
 /// Participants and member cases a storm case lists (counts stay exact; the storm row keeps its own caps).
 const MAX_LISTED: usize = 500;
+/// What a mention of the brand's own handle becomes in a mention set.
+const BRAND_MENTION: &str = "(the brand)";
 /// Priority of a storm case: above any single customer's case, so the plan comes first.
 const STORM_PRIORITY: u8 = 95;
 
@@ -70,6 +72,9 @@ struct Saved {
 /// Storm detection inside the case stage (see [`crate::cases::CaseStage::run`]).
 pub struct StormStage {
     state: Saved,
+    /// Each brand's own handles (lower case, no `@`), by lower-case brand name: a mention of any of them is
+    /// a mention of the brand (see [`StormStage::observe`]).
+    handles: HashMap<String, Vec<String>>,
     events: Vec<StormEvent>,
     /// Alert rules, when `[alerts]` is configured.
     alerts: Option<crate::alerts::AlertStage>,
@@ -121,7 +126,20 @@ impl StormStage {
             },
         };
         let alerts = alerts.map(|a| crate::alerts::AlertStage::new(a, state.alerter.take(), public_url));
-        Ok(StormStage { state, events: Vec::new(), alerts })
+        let handles = store
+            .brands()
+            .context("reading the brands")?
+            .into_iter()
+            .map(|b| {
+                let own = b
+                    .handles
+                    .iter()
+                    .map(|h| h.rsplit_once(':').map_or(h.as_str(), |(_, h)| h).trim_start_matches('@').to_lowercase())
+                    .collect();
+                (b.name.to_lowercase(), own)
+            })
+            .collect();
+        Ok(StormStage { state, handles, events: Vec::new(), alerts })
     }
 
     /// Open storms being tracked.
@@ -167,6 +185,21 @@ impl StormStage {
             None => p.brands.iter().map(|a| a.brand.as_str()).collect(),
         };
         for brand in brands {
+            // The brand under any of its handles (@Brand, @BrandHelp) is one account in a mention set: a
+            // campaign naming a target and "the brand" stays one campaign whichever handle each post used.
+            let own = self.handles.get(&brand.to_lowercase());
+            let mentions: Vec<String> = match own {
+                Some(own) if seen.mentions.iter().any(|m| own.contains(m)) => {
+                    let mut v: Vec<String> = seen
+                        .mentions
+                        .iter()
+                        .map(|m| if own.contains(m) { BRAND_MENTION.to_string() } else { m.clone() })
+                        .collect();
+                    v.dedup();
+                    v
+                }
+                _ => seen.mentions.clone(),
+            };
             let o = Observation {
                 brand,
                 post_id: p.id,
@@ -175,7 +208,7 @@ impl StormStage {
                 text: &post.text,
                 hashtags: &seen.hashtags,
                 links: &post.links,
-                mentions: &seen.mentions,
+                mentions: &mentions,
                 products: &seen.products,
                 complaint: seen.complaint,
                 negative: seen.negative,
