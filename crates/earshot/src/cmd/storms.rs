@@ -211,7 +211,27 @@ fn evaluate(db: &DbArg, truth_path: &std::path::Path) -> Result<ExitCode> {
             if delay.is_some_and(|d| d <= 300) {
                 campaigns_within_5m += 1;
             }
-            let cases: std::collections::BTreeSet<i64> = hits.iter().filter_map(|&i| stored[i].case_id).collect();
+            // The storm cases holding the campaign's own posts (a storm of another kind nearby is not a split).
+            let platform = match truth["format"].as_str().unwrap_or("x-v2") {
+                f if f.starts_with("mastodon") => "mastodon",
+                f if f.starts_with("bluesky") => "bluesky",
+                _ => "x",
+            };
+            let mut post_ids = std::collections::BTreeSet::new();
+            for native in inj["ids"].as_array().into_iter().flatten().filter_map(|v| v.as_str()) {
+                if let Some(p) = store.post(platform, native)? {
+                    post_ids.insert(p.id);
+                }
+            }
+            let cases: std::collections::BTreeSet<i64> = hits
+                .iter()
+                .filter(|&&i| {
+                    stored[i].data["member_post_ids"]
+                        .as_array()
+                        .is_some_and(|m| m.iter().filter_map(|v| v.as_i64()).any(|id| post_ids.contains(&id)))
+                })
+                .filter_map(|&i| stored[i].case_id)
+                .collect();
             if cases.len() == 1 {
                 campaigns_one_case += 1;
             }
