@@ -726,18 +726,8 @@ impl Store for SqliteStore {
     fn storms(&self, q: &StormQuery) -> Result<Vec<StormRow>> {
         let mut conds = vec!["1 = 1".to_string()];
         let mut args: Vec<String> = Vec::new();
-        if let Some(scope) = &q.brands {
-            if scope.is_empty() {
-                return Ok(Vec::new());
-            }
-            let marks: Vec<String> = scope
-                .iter()
-                .map(|b| {
-                    args.push(b.clone());
-                    format!("?{}", args.len())
-                })
-                .collect();
-            conds.push(format!("brand IN ({})", marks.join(", ")));
+        if !in_scope(q.brands.as_deref(), &mut conds, &mut args) {
+            return Ok(Vec::new());
         }
         if let Some(b) = &q.brand {
             args.push(b.clone());
@@ -773,18 +763,8 @@ impl Store for SqliteStore {
     fn alerts(&self, brands: Option<&[String]>, storm_id: Option<&str>, limit: usize) -> Result<Vec<AlertRow>> {
         let mut conds = vec!["1 = 1".to_string()];
         let mut args: Vec<String> = Vec::new();
-        if let Some(scope) = brands {
-            if scope.is_empty() {
-                return Ok(Vec::new());
-            }
-            let marks: Vec<String> = scope
-                .iter()
-                .map(|b| {
-                    args.push(b.clone());
-                    format!("?{}", args.len())
-                })
-                .collect();
-            conds.push(format!("brand IN ({})", marks.join(", ")));
+        if !in_scope(brands, &mut conds, &mut args) {
+            return Ok(Vec::new());
         }
         if let Some(id) = storm_id {
             args.push(id.to_string());
@@ -930,6 +910,24 @@ fn case_list_sql(q: &CaseQuery) -> Option<(String, Vec<Box<dyn rusqlite::ToSql>>
         " ORDER BY c.priority DESC, c.due_at IS NULL, c.due_at, c.opened_at LIMIT ?{limit} OFFSET ?{offset}"
     ));
     Some((sql, args))
+}
+
+/// Adds a `brand IN (...)` condition for a caller's brand scope (`None`: every brand). False when the scope is
+/// empty: nothing can match, the caller returns no rows.
+fn in_scope(scope: Option<&[String]>, conds: &mut Vec<String>, args: &mut Vec<String>) -> bool {
+    let Some(scope) = scope else { return true };
+    if scope.is_empty() {
+        return false;
+    }
+    let marks: Vec<String> = scope
+        .iter()
+        .map(|b| {
+            args.push(b.clone());
+            format!("?{}", args.len())
+        })
+        .collect();
+    conds.push(format!("brand IN ({})", marks.join(", ")));
+    true
 }
 
 const STORM_COLUMNS: &str = "id, brand, kind, facet, key, status, started_at, detected_at, last_post_at, \
