@@ -903,6 +903,14 @@ impl StormTracker {
             let rest = (f64::from(count) - c).max(0.0);
             (probe.push_reading(s, rest).raw_score < VOLUME_THRESHOLD).then_some(seq)
         });
+        // A surge while a campaign against the brand is going on is that campaign's wake (its stragglers
+        // without the hashtag, people piling on): one burst, one storm.
+        let target = target.or_else(|| {
+            let b = self.brands.get(brand)?;
+            b.open.iter().copied().find(|q| {
+                self.open.get(q).is_some_and(|o| o.storm.kind == StormKind::Campaign && o.storm.last_post_at >= s)
+            })
+        });
         let members: Vec<BucketEntry> = pb.entries.iter().filter(|e| facet_matches(facet, e.flags)).copied().collect();
         if let Some(seq) = target {
             let fresh = self.link_signal(seq, signal);
@@ -1020,6 +1028,27 @@ impl StormTracker {
                         os.keys.iter().filter_map(|k| KeyKind::parse_id(k)).any(|(kind, key)| {
                             kind == KeyKind::Mentions && key.split(',').filter(|a| accounts.contains(a)).count() >= 2
                         })
+                    })
+                })
+                .map(|seq| (0, seq));
+        }
+        if linked.is_none() && burst.kind == KeyKind::Text {
+            // Edited copies of one text drift into neighbouring near-duplicate clusters: a text burst while a
+            // text campaign against the same brand is active is the same campaign.
+            let since = burst.entries.iter().map(|e| e.published).min().unwrap_or(o.published);
+            linked = brand
+                .open
+                .iter()
+                .copied()
+                .find(|seq| {
+                    self.open.get(seq).is_some_and(|os| {
+                        os.storm.kind == StormKind::Campaign
+                            && os.storm.last_post_at >= since
+                            && os
+                                .keys
+                                .iter()
+                                .filter_map(|k| KeyKind::parse_id(k))
+                                .any(|(kind, _)| kind == KeyKind::Text)
                     })
                 })
                 .map(|seq| (0, seq));
