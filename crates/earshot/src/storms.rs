@@ -238,6 +238,8 @@ impl StormStage {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let events = std::mem::take(&mut self.events);
+        // Posts threaded in this batch and their cases (not in the store yet); built once per call, not per event.
+        let in_batch: HashMap<i64, i64> = write.links.iter().map(|l| (l.post_id, l.case_id)).collect();
         for event in &events {
             let storm = event.storm();
             let case_id = match self.state.storm_cases.get(&storm.id) {
@@ -255,7 +257,6 @@ impl StormStage {
                 slot.insert((StoredCase::from_row(&row)?, CaseExtra::of(&row)));
             }
             // Member cases: posts threaded in this batch are in `write.links`, earlier ones in the store.
-            let in_batch: HashMap<i64, i64> = write.links.iter().map(|l| (l.post_id, l.case_id)).collect();
             let (known, stored): (Vec<i64>, Vec<i64>) =
                 storm.member_post_ids.iter().partition(|id| in_batch.contains_key(id));
             let mut members: Vec<i64> = known.iter().map(|id| in_batch[id]).collect();

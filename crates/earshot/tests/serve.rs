@@ -84,6 +84,27 @@ async fn page(s: &Server, path: &str, cookie: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
+/// POSTs a case action through the API; returns the status and the JSON answer (`null` when not JSON).
+async fn post_action(s: &Server, token: &str, id: i64, body: Value) -> (StatusCode, Value) {
+    let r = client()
+        .post(format!("{}/api/v1/cases/{id}/actions", s.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+/// What another process does: ingests `lines` into the database and threads them.
+fn ingest_more(store: &mut SqliteStore, lines: &str) {
+    let brands = BrandsFile::from_toml(earshot::demo::CONFIG).unwrap().brands;
+    let mut ing = Ingestor::new(store, Brands::new(brands));
+    ing.ingest(Input::from_bytes("more.jsonl", lines.as_bytes()), None).unwrap();
+    ing.finish().unwrap();
+    CaseStage::open(store, Default::default()).unwrap().run(store, chrono::Utc::now()).unwrap();
+}
+
 fn csrf_of(html: &str) -> String {
     let i = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
     html[i..i + 64].to_string()
@@ -263,11 +284,7 @@ async fn live_pages_hear_about_posts_ingested_by_another_process() {
     let db = s.db.clone();
     tokio::task::spawn_blocking(move || {
         let mut store = SqliteStore::open(&db).unwrap();
-        let brands = BrandsFile::from_toml(earshot::demo::CONFIG).unwrap().brands;
-        let mut ing = Ingestor::new(&mut store, Brands::new(brands));
-        ing.ingest(Input::from_bytes("more.jsonl", line.as_bytes()), None).unwrap();
-        ing.finish().unwrap();
-        CaseStage::open(&store, Default::default()).unwrap().run(&mut store, chrono::Utc::now()).unwrap();
+        ingest_more(&mut store, line);
     })
     .await
     .unwrap();
@@ -297,11 +314,7 @@ async fn a_lead_merges_two_cases_of_one_customer_into_one_thread() {
     let db = s.db.clone();
     let lead_token = tokio::task::spawn_blocking(move || {
         let mut store = SqliteStore::open(&db).unwrap();
-        let brands = BrandsFile::from_toml(earshot::demo::CONFIG).unwrap().brands;
-        let mut ing = Ingestor::new(&mut store, Brands::new(brands));
-        ing.ingest(Input::from_bytes("more.jsonl", line.as_bytes()), None).unwrap();
-        ing.finish().unwrap();
-        CaseStage::open(&store, Default::default()).unwrap().run(&mut store, chrono::Utc::now()).unwrap();
+        ingest_more(&mut store, line);
         let lead = user(&mut store, "lena", "lead", "Gilt", None);
         let token = auth::new_secret();
         store.add_token(lead, &auth::token_hash(&token), chrono::Utc::now()).unwrap();
@@ -315,17 +328,8 @@ async fn a_lead_merges_two_cases_of_one_customer_into_one_thread() {
     assert_eq!(ids.len(), 2, "two cases for mallory: {cases}");
     let (into, from) = (ids[0], ids[1]);
     let act = |token: String, id: i64, body: Value| {
-        let base = s.base.clone();
-        async move {
-            let r = client()
-                .post(format!("{base}/api/v1/cases/{id}/actions"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        let s = &s;
+        async move { post_action(s, &token, id, body).await }
     };
     let (st, _) =
         act(s.gilt_token.clone(), from, serde_json::json!({"action": "note", "value": "second message"})).await;

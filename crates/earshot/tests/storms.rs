@@ -111,15 +111,18 @@ fn a_storm_is_announced_by_a_signed_webhook() {
     )
     .unwrap();
     let db = dir.path().join("w.db");
-    earshot()
-        .env("EARSHOT_TEST_HOOK_SECRET", "whsec_test_secret")
-        .args(["ingest", "--db"])
-        .arg(&db)
-        .arg("--config")
-        .arg(&config)
-        .arg(demo_file("olivet.x-v2-stream.jsonl"))
-        .assert()
-        .success();
+    let ingest_olivet = || {
+        earshot()
+            .env("EARSHOT_TEST_HOOK_SECRET", "whsec_test_secret")
+            .args(["ingest", "--db"])
+            .arg(&db)
+            .arg("--config")
+            .arg(&config)
+            .arg(demo_file("olivet.x-v2-stream.jsonl"))
+            .assert()
+            .success();
+    };
+    ingest_olivet();
     let got = received.lock().unwrap().clone();
     let opened: Vec<_> = got
         .iter()
@@ -142,15 +145,7 @@ fn a_storm_is_announced_by_a_signed_webhook() {
     assert_eq!(payload["storm"]["brand"], "Gymboree", "{payload}");
     // Running again delivers nothing twice: the journal keeps what was sent.
     let before = received.lock().unwrap().len();
-    earshot()
-        .env("EARSHOT_TEST_HOOK_SECRET", "whsec_test_secret")
-        .args(["ingest", "--db"])
-        .arg(&db)
-        .arg("--config")
-        .arg(&config)
-        .arg(demo_file("olivet.x-v2-stream.jsonl"))
-        .assert()
-        .success();
+    ingest_olivet();
     assert_eq!(received.lock().unwrap().len(), before);
     let store = SqliteStore::open(&db).unwrap();
     let alerts = store.alerts(None, None, 100).unwrap();

@@ -188,26 +188,8 @@ fn leaderboard_svg(r: &Report) -> String {
         }
     }
     let axis_y = 10.0 + row * r.brands.len() as f64;
-    let _ = write!(
-        svg,
-        "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{axis_y}\" y2=\"{axis_y}\" stroke=\"#222\"/>",
-        x2 = left + width
-    );
-    for t in 0..=4 {
-        let x = left + width * f64::from(t) / 4.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"11\">{v}%</text>",
-            y = axis_y + 14.0,
-            v = t * 25
-        );
-    }
-    let _ = write!(
-        svg,
-        "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"11\">response rate (bar) with 95% Wilson interval (line)</text></svg>",
-        x = left + width / 2.0,
-        y = axis_y + 28.0
-    );
+    percent_axis(&mut svg, left, width, axis_y, "response rate (bar) with 95% Wilson interval (line)");
+    svg.push_str("</svg>");
     svg
 }
 
@@ -268,26 +250,7 @@ fn distribution_svg(r: &Report) -> String {
         }
     }
     let axis_y = 10.0 + row * r.brands.len() as f64;
-    let _ = write!(
-        svg,
-        "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{axis_y}\" y2=\"{axis_y}\" stroke=\"#222\"/>",
-        x2 = left + width
-    );
-    for t in 0..=4 {
-        let x = left + width * f64::from(t) / 4.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"11\">{v}%</text>",
-            y = axis_y + 14.0,
-            v = t * 25
-        );
-    }
-    let _ = write!(
-        svg,
-        "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"11\">share of inbound posts by time to first response</text>",
-        x = left + width / 2.0,
-        y = axis_y + 28.0
-    );
+    percent_axis(&mut svg, left, width, axis_y, "share of inbound posts by time to first response");
     for (k, (label, _)) in BUCKETS.iter().enumerate() {
         let x = left + 70.0 * k as f64;
         let _ = write!(
@@ -334,6 +297,26 @@ pub fn html(r: &Report) -> String {
     }
     let _ = writeln!(out, "</ul><p>{} posts read.</p></body></html>", r.posts);
     out
+}
+
+/// A 0–100 % horizontal axis at `y` with ticks every 25 % and a centred caption under it.
+fn percent_axis(svg: &mut String, left: f64, width: f64, y: f64, caption: &str) {
+    let _ = write!(svg, "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#222\"/>", x2 = left + width);
+    for t in 0..=4 {
+        let x = left + width * f64::from(t) / 4.0;
+        let _ = write!(
+            svg,
+            "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"11\">{v}%</text>",
+            ty = y + 14.0,
+            v = t * 25
+        );
+    }
+    let _ = write!(
+        svg,
+        "<text x=\"{x}\" y=\"{cy}\" text-anchor=\"middle\" font-size=\"11\">{caption}</text>",
+        x = left + width / 2.0,
+        cy = y + 28.0
+    );
 }
 
 #[cfg(test)]
