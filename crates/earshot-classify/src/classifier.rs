@@ -509,8 +509,9 @@ enum PendingKind<'a> {
 /// shipped models: ~13 MB). Past that, new words are scored without caching; results never depend on the cache.
 pub const MAX_CACHED_WORDS: usize = 1 << 17;
 
-/// Per-thread cache of each token's summed fused weight row, keyed by the token's 64-bit hash. Two distinct
-/// tokens sharing a 64-bit hash among the cached ones is a ~1e-14 event per lookup; the text is not stored.
+/// Per-thread cache of each token's summed fused weight row, keyed by the token's 64-bit identity hash
+/// ([`crate::hash::identity_hash`], not the feature hash, which has structured collisions). Two distinct tokens sharing
+/// it among the cached ones is a ~1e-14 event per lookup; the text is not stored.
 ///
 /// An open-addressing table (linear probing) whose slots hold the rows themselves: a token's home slot follows from
 /// its hash alone, so the key and the row can be fetched together, and a hit usually costs one round of cache misses.
@@ -651,6 +652,8 @@ pub struct SetScratch {
     acc: Vec<f32>,
     word: Vec<f32>,
     hashes: Vec<u64>,
+    /// Per token: its [`crate::hash::identity_hash`], the word cache's key.
+    keys: Vec<u64>,
     /// Per token: its word-cache entry, `u32::MAX` while it must be computed, or [`SPILLED`] + its row in `spill`.
     entries: Vec<u32>,
     buckets: Vec<u32>,
@@ -1011,8 +1014,9 @@ impl ClassifierSet {
     /// first, cached or not, so the result is the same whether the cache hits.
     fn sum_rows_cached(&self, g: usize, scratch: &mut SetScratch, text: &str) -> usize {
         let fu = &self.fused[g];
-        let SetScratch { featurizers, caches, acc, word, hashes, entries, buckets, own, locs, fresh, spill, .. } =
-            scratch;
+        let SetScratch {
+            featurizers, caches, acc, word, hashes, keys, entries, buckets, own, locs, fresh, spill, ..
+        } = scratch;
         let fz = &mut featurizers[g];
         let cache = &mut caches[g];
         acc.clear();
@@ -1020,9 +1024,13 @@ impl ClassifierSet {
         fz.tokenize(text);
         hashes.clear();
         hashes.extend((0..fz.tokens().len()).map(|i| fz.token_hash(fz.tokens().get(i))));
+        // The cache is keyed by an identity hash of the token, not by its feature hash: feature hashes of
+        // different tokens can be equal (see `hash::identity_hash`), and their rows differ.
+        keys.clear();
+        keys.extend((0..fz.tokens().len()).map(|i| crate::hash::identity_hash(fz.tokens().get(i).as_bytes())));
         let mut warm = 0f32;
-        for &h in hashes.iter() {
-            warm += cache.touch(h);
+        for &k in keys.iter() {
+            warm += cache.touch(k);
         }
         buckets.clear();
         fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
@@ -1030,7 +1038,7 @@ impl ClassifierSet {
         // Room for every token of this text, so that slot numbers stay valid until the end.
         cache.reserve(n_tokens);
         entries.clear();
-        entries.extend(hashes.iter().map(|&h| cache.find(h).unwrap_or(u32::MAX)));
+        entries.extend(keys.iter().map(|&k| cache.find(k).unwrap_or(u32::MAX)));
         // The own buckets (unigram + character n-grams) of the tokens not in the cache, one run per token.
         own.clear();
         fresh.clear();
@@ -1073,7 +1081,7 @@ impl ClassifierSet {
                 fu.add_loc(l, word);
             }
             word[fu.width] = (end - start) as f32;
-            entries[i] = match cache.insert(hashes[i], word) {
+            entries[i] = match cache.insert(keys[i], word) {
                 Some(e) => e,
                 None => {
                     // The cache is full: the row is kept for this text only.
@@ -1185,6 +1193,22 @@ mod tests {
         let mut fresh = SetScratch::default();
         let want = other.probas(&mut fresh, texts[0], None).to_vec();
         assert_eq!(other.probas(&mut warm, texts[0], None), &want[..]);
+    }
+
+    #[test]
+    fn words_whose_feature_hashes_collide_keep_their_own_cached_rows() {
+        // Found in generated care traffic: a reply containing "siguiente" made a later "siguiendo" score as
+        // "siguiente", because the cache was keyed by the feature hash, which these two share.
+        let cfg = clf(true).header().features.clone();
+        let fz = Featurizer::new(cfg);
+        assert_eq!(fz.token_hash("siguiente"), fz.token_hash("siguiendo"), "the pair still collides");
+        let set = ClassifierSet::new(vec![clf(true), clf(false)]);
+        for (first, second) in [("siguiente", "siguiendo"), ("siguiendo", "siguiente")] {
+            let want = set.probas(&mut SetScratch::default(), second, None).to_vec();
+            let mut warm = SetScratch::default();
+            set.probas(&mut warm, first, None);
+            assert_eq!(set.probas(&mut warm, second, None), &want[..], "{second:?} after {first:?}");
+        }
     }
 
     #[test]

@@ -61,6 +61,29 @@ fn tail_word(rest: &[u8]) -> u64 {
     }
 }
 
+/// A 64-bit identity for `bytes` in caches keyed by hash alone (the per-thread word cache), where two inputs sharing
+/// a key would silently share a result. [`hash_bytes`] cannot serve: its rotate-xor-multiply loop is linear enough
+/// that a difference in one word can cancel one in the next (`siguiente` and `siguiendo` share a hash under every
+/// seed), which is harmless for feature buckets (collisions are part of hashing) but not for an identity. Here every
+/// word goes through the `fmix64` avalanche before the next is added, so two inputs collide only by a ~2^-64
+/// accident. Not stored anywhere, so it may change freely.
+#[inline]
+#[must_use]
+pub fn identity_hash(bytes: &[u8]) -> u64 {
+    const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = fmix64(SEED ^ bytes.len() as u64);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = fmix64(h.wrapping_add(w).wrapping_mul(K));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        h = fmix64(h.wrapping_add(tail_word(rest)).wrapping_mul(K));
+    }
+    h
+}
+
 /// Combine two already-mixed hashes (e.g. two word hashes into a bigram), order-sensitive.
 #[inline]
 #[must_use]
@@ -97,6 +120,20 @@ impl Digest {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn identity_hash_separates_what_the_feature_hash_confuses() {
+        assert_ne!(identity_hash(b"siguiente"), identity_hash(b"siguiendo"));
+        // Every word of a real vocabulary gets its own identity.
+        let words =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../earshot-vader/data/vader_lexicon.txt"))
+                .expect("VADER's lexicon");
+        let distinct: std::collections::HashSet<&str> = words.lines().filter_map(|l| l.split('\t').next()).collect();
+        let ids: std::collections::HashSet<u64> = distinct.iter().map(|w| identity_hash(w.as_bytes())).collect();
+        assert_eq!(ids.len(), distinct.len());
+        let n = distinct.len();
+        assert!(n > 7000);
+    }
+
     use super::*;
 
     #[test]
