@@ -1,5 +1,7 @@
-//! Earshot's storage: the [`Store`] trait every backend implements, and the
-//! embedded SQLite backend ([`SqliteStore`]) that needs no set-up.
+//! Earshot's storage: the [`Store`] trait every backend implements, the
+//! embedded SQLite backend ([`SqliteStore`]) that needs no set-up, and the
+//! PostgreSQL backend (`PostgresStore`, feature `postgres`) that many processes
+//! share. [`open`] picks one from a target: a `postgres://` URL or a file path.
 //!
 //! Invariant: this is the only crate that speaks SQL. A post is stored once per
 //! `(platform, native_id)` however often it is ingested, and everything in one
@@ -12,8 +14,16 @@ use earshot_core::decode::Position;
 use earshot_core::{Deletion, Post};
 use serde::{Deserialize, Serialize};
 
+mod any;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
+pub use any::{AnyStore, is_postgres_url, open, redact_url};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+#[cfg(test)]
+mod contract;
 
 /// Storage failures. Every message says what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +47,27 @@ pub enum StoreError {
         /// The driver's error.
         source: rusqlite::Error,
     },
+    /// The PostgreSQL server could not be reached or refused the login.
+    #[cfg(feature = "postgres")]
+    #[error("cannot connect to PostgreSQL at {target}: {}", postgres::reason(error))]
+    Connect {
+        /// The URL, without its password.
+        target: String,
+        /// The driver's error (its whole story is in this error's message).
+        error: ::postgres::Error,
+    },
+    /// A PostgreSQL error, with what was being done.
+    #[cfg(feature = "postgres")]
+    #[error("PostgreSQL error while {doing}: {}", postgres::reason(error))]
+    Postgres {
+        /// What was being done.
+        doing: &'static str,
+        /// The driver's error (its whole story is in this error's message).
+        error: ::postgres::Error,
+    },
+    /// The target names a backend this build does not have, or the database is not one this version can use.
+    #[error("{0}")]
+    Unsupported(String),
     /// A value could not be encoded or decoded.
     #[error("cannot encode/decode stored {what}: {source}")]
     Codec {
@@ -57,6 +88,13 @@ pub(crate) trait Doing<T> {
 impl<T> Doing<T> for rusqlite::Result<T> {
     fn doing(self, doing: &'static str) -> Result<T> {
         self.map_err(|source| StoreError::Sql { doing, source })
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<T> Doing<T> for std::result::Result<T, ::postgres::Error> {
+    fn doing(self, doing: &'static str) -> Result<T> {
+        self.map_err(|error| StoreError::Postgres { doing, error })
     }
 }
 
@@ -194,7 +232,8 @@ pub struct Stats {
 pub struct PostQuery {
     /// Only posts attributed to this brand (case-insensitive name).
     pub brand: Option<String>,
-    /// Full-text query (SQLite FTS5 syntax; plain words are ANDed).
+    /// Full-text query: plain words are ANDed (punctuation is ignored; no words means no filter). PostgreSQL
+    /// also reads web-search syntax (`"a phrase"`, `or`, `-word`, see `websearch_to_tsquery`).
     pub search: Option<String>,
     /// Only this platform.
     pub platform: Option<String>,
@@ -447,6 +486,43 @@ pub struct Snapshot {
     pub data: Vec<u8>,
 }
 
+/// A live source's resume point and health (`earshot watch`), one per `[[sources]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceState {
+    /// The source's configured name.
+    pub name: String,
+    /// `x_stream`, `mastodon`, `bluesky_jetstream` or `feed`.
+    pub kind: String,
+    /// The endpoint (never a credential).
+    pub url: String,
+    /// Where reading resumes; covers only committed posts.
+    pub cursor: Option<String>,
+    /// `connected`, `backing_off`, `failing` or `idle`.
+    pub status: String,
+    /// When `status` last changed.
+    pub status_since: DateTime<Utc>,
+    /// When the source last delivered a record.
+    pub last_post_at: Option<DateTime<Utc>>,
+    /// How far behind the platform's own clock the last record was when committed, in milliseconds.
+    pub lag_ms: Option<i64>,
+    /// Records delivered and committed (posts, duplicates, deletions, skips, rejects).
+    pub records: i64,
+    /// New posts stored.
+    pub stored: i64,
+    /// Records rejected (quarantined in `rejects`).
+    pub rejected: i64,
+    /// Connection and protocol errors.
+    pub errors: i64,
+    /// Reconnections.
+    pub reconnects: i64,
+    /// Gaps that could not be back-filled (the platform offers no way to read them again).
+    pub gaps: i64,
+    /// The last error, for the inbox.
+    pub last_error: Option<String>,
+    /// When this row was written.
+    pub updated_at: DateTime<Utc>,
+}
+
 /// Which storms to list.
 #[derive(Debug, Clone, Default)]
 pub struct StormQuery {
@@ -534,8 +610,8 @@ pub trait Accounts {
     fn delete_session(&mut self, id_hash: &str) -> Result<()>;
 }
 
-/// The storage interface. The embedded SQLite store implements it; a
-/// PostgreSQL store will implement the same contract.
+/// The storage interface. The embedded SQLite store and the PostgreSQL store implement the same contract,
+/// tested once for both (`contract.rs`).
 pub trait Store {
     /// Commits a batch atomically; `now` is the ingestion time recorded on new posts.
     fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome>;
@@ -599,4 +675,45 @@ pub trait Store {
         since: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<ConversationRow>>;
+    /// Per brand, how many customer cases opened in `[since, until)` recorded each remedy
+    /// (`data.case.remedies`), as `(brand, remedy, cases)` sorted by brand then remedy. The default
+    /// pages through [`Store::cases`]; backends override it with one aggregate query.
+    fn remedy_counts(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, String, u64)>> {
+        let mut counts: std::collections::BTreeMap<(String, String), u64> = std::collections::BTreeMap::new();
+        let mut offset = 0;
+        loop {
+            let page = self.cases(&CaseQuery {
+                all: true,
+                storm_members: true,
+                limit: Some(1000),
+                offset,
+                ..CaseQuery::default()
+            })?;
+            for c in &page {
+                let in_period = since.is_none_or(|s| c.opened_at >= s) && until.is_none_or(|u| c.opened_at < u);
+                if c.kind != "customer" || !in_period {
+                    continue;
+                }
+                let remedies = c.data.pointer("/case/remedies").and_then(|r| r.as_array());
+                for r in remedies.into_iter().flatten().filter_map(|r| r.as_str()) {
+                    *counts.entry((c.brand.clone(), r.to_string())).or_default() += 1;
+                }
+            }
+            if page.len() < 1000 {
+                break;
+            }
+            offset += page.len();
+        }
+        Ok(counts.into_iter().map(|((b, r), n)| (b, r, n)).collect())
+    }
+    /// The saved state of one live source.
+    fn source_state(&self, name: &str) -> Result<Option<SourceState>>;
+    /// Saves a live source's state (insert or replace by name).
+    fn save_source_state(&mut self, state: &SourceState) -> Result<()>;
+    /// Every live source's state, by name.
+    fn source_states(&self) -> Result<Vec<SourceState>>;
 }

@@ -145,7 +145,7 @@ pub async fn send_due(store: &std::sync::Mutex<dyn Store + Send>, alerts: &Alert
 /// Sends the alerts queued in `store` when the config at `path` has webhooks (what `earshot ingest` does
 /// after detecting storms). A receiver that stays down leaves its alerts failed in the journal, visible in
 /// the inbox, and is not an ingest error.
-pub fn send_configured(store: earshot_store::SqliteStore, path: &std::path::Path) -> Result<()> {
+pub fn send_configured(store: impl Store + Send + 'static, path: &std::path::Path) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
     let Some(alerts) = from_toml(&text).with_context(|| format!("in config file {}", path.display()))? else {
         return Ok(());

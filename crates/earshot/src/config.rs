@@ -32,3 +32,23 @@ pub fn load_brands(path: &Path) -> Result<Vec<BrandConfig>> {
     let file = BrandsFile::from_toml(&text).with_context(|| format!("in config file {}", path.display()))?;
     Ok(file.brands)
 }
+
+/// Where the store is, from a config file: `storage = "postgres://…"` (or a SQLite path), or the same as
+/// `[storage] url = "…"`. `None` when the file does not say.
+pub fn load_storage(path: &Path) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let table: toml::Table = text.parse().with_context(|| format!("in config file {}", path.display()))?;
+    match table.get("storage") {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+        Some(toml::Value::Table(t)) => match t.get("url") {
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            None => Ok(None),
+            Some(_) => anyhow::bail!("in config file {}: [storage] url must be a string", path.display()),
+        },
+        Some(_) => anyhow::bail!(
+            "in config file {}: storage must be a string (a SQLite path or a postgres:// URL)",
+            path.display()
+        ),
+    }
+}

@@ -26,8 +26,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut store = args.db.open_existing()?;
-    let configs = match config::resolve(args.config.as_deref())? {
+    let config_path = config::resolve(args.config.as_deref())?;
+    let mut store = args.db.open_existing_with(config_path.as_deref())?;
+    let configs = match config_path {
         Some(path) => {
             let brands = config::load_brands(&path)?;
             store.upsert_brands(&brands, chrono::Utc::now())?;

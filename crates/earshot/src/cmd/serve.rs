@@ -28,9 +28,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let store = args.db.open_existing()?;
-    drop(store);
     let config_path = config::resolve(args.config.as_deref())?;
+    let store = args.db.open_existing_with(config_path.as_deref())?;
+    drop(store);
+    let target = args.db.target(config_path.as_deref())?;
     let policies = earshot::cases::load_policies(config_path.as_deref())?;
     let outbox = match &config_path {
         Some(p) => {
@@ -51,7 +52,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(std::sync::Arc::new(earshot_outbox::Publishers::from_accounts(&accounts)?))
     };
     let app = App::new(ServeOptions {
-        db: args.db.db.clone(),
+        db: target.clone().into(),
         policies,
         dry_run,
         secure_cookies: args.secure_cookies,
@@ -63,10 +64,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}\nhint: pick a free port with --addr HOST:PORT", args.addr))?;
         let addr = listener.local_addr()?;
-        println!("earshot inbox on http://{addr}/  (database {})", args.db.db.display());
+        println!("earshot inbox on http://{addr}/  (database {})", super::shown(&target));
         println!(
             "hint: create a login with `earshot users add NAME --role agent --brand BRAND --db {}`",
-            args.db.db.display()
+            super::shown(&target)
         );
         serve(app, listener).await
     })?;

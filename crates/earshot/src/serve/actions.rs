@@ -7,7 +7,7 @@ use crate::cases::{CaseExtra, StoredCase, to_row};
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
 use earshot_cases::{CaseStatus, Remedy, SlaEvent, SlaPolicies};
-use earshot_store::{CaseEvent, CaseWrite, SqliteStore, Store, UserRow};
+use earshot_store::{AnyStore, CaseEvent, CaseWrite, Store, UserRow};
 
 /// Why an action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +59,7 @@ pub struct ActionResult {
     pub case: earshot_store::CaseRow,
 }
 
-fn load(store: &SqliteStore, user: &UserRow, id: i64) -> Result<(earshot_store::CaseRow, StoredCase), ActionError> {
+fn load(store: &AnyStore, user: &UserRow, id: i64) -> Result<(earshot_store::CaseRow, StoredCase), ActionError> {
     let row = store.case(id).map_err(anyhow::Error::from)?.ok_or(ActionError::NotFound)?;
     if !may_see(user, &row.brand) {
         return Err(ActionError::NotFound);
@@ -70,7 +70,7 @@ fn load(store: &SqliteStore, user: &UserRow, id: i64) -> Result<(earshot_store::
 
 /// Applies `action` to case `id` as `user` at `now`.
 pub fn apply(
-    store: &mut SqliteStore,
+    store: &mut AnyStore,
     policies: &SlaPolicies,
     user: &UserRow,
     id: i64,

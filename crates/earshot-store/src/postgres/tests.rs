@@ -1,0 +1,155 @@
+//! PostgreSQL-only behaviour: migrations under concurrency, schema selection, locking. The behaviour both
+//! backends share is in `contract.rs`.
+
+use super::*;
+use crate::contract::Place;
+use crate::contract::pg::{PgPlace, schema_name, url};
+use crate::{NewPost, open};
+use earshot_core::brand::Via;
+
+fn post(id: &str) -> NewPost {
+    NewPost {
+        post: Post::new(
+            Platform::X,
+            id,
+            Author { handle: "ann".into(), ..Author::default() },
+            "a sandal",
+            Utc::now(),
+            "t",
+        ),
+        brands: vec![Attribution { brand: "Gilt".into(), via: Via::Mention }],
+        brand_author: None,
+        source: "s".into(),
+        analysis: None,
+    }
+}
+
+#[test]
+fn processes_starting_at_once_migrate_once() {
+    let Some(place) = PgPlace::new() else { return };
+    let opened: Vec<Result<PostgresStore>> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            (0..4).map(|_| scope.spawn(|| PostgresStore::open_in_schema(place.url, &place.schema))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for store in &opened {
+        let store = store.as_ref().expect("every process opens the store");
+        assert_eq!(store.schema_version().unwrap(), PostgresStore::latest_version());
+    }
+    let s = opened.into_iter().next().unwrap().unwrap();
+    let n: i64 = s.client().query_one("SELECT COUNT(*) FROM schema_migrations", &[]).unwrap().get(0);
+    assert_eq!(n as usize, MIGRATIONS.len(), "each migration applied once");
+}
+
+#[test]
+fn the_url_search_path_names_the_schema_and_it_is_created() {
+    let Some(url) = url() else { return };
+    let place = PgPlace { url, schema: schema_name() };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let target = format!("{url}{sep}options=-csearch_path%3D{}", place.schema);
+    let mut store = match open(&target).unwrap() {
+        crate::AnyStore::Postgres(s) => s,
+        other => panic!("a postgres:// URL opens PostgreSQL, got {}", other.backend()),
+    };
+    store.commit(&Batch { posts: vec![post("1")], ..Batch::default() }, Utc::now()).unwrap();
+    let n: i64 =
+        store.client().query_one(&format!("SELECT COUNT(*) FROM \"{}\".posts", place.schema), &[]).unwrap().get(0);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let Some(place) = PgPlace::new() else { return };
+    place.open().client().execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')", &[]).unwrap();
+    let err = PostgresStore::open_in_schema(place.url, &place.schema).unwrap_err().to_string();
+    assert!(err.contains("version 999") && err.contains("upgrade earshot"), "{err}");
+}
+
+/// Writers commit in turn, so a reader following ids (the threading watermark) never skips a post that
+/// commits later with a smaller id.
+#[test]
+fn concurrent_writers_make_ids_visible_in_order() {
+    let Some(place) = PgPlace::new() else { return };
+    let mut reader = place.open();
+    let seen = std::thread::scope(|scope| {
+        for w in 0..2 {
+            let mut s = place.open();
+            scope.spawn(move || {
+                for b in 0..20 {
+                    let posts = (0..25).map(|i| post(&format!("{w}-{b}-{i}"))).collect();
+                    s.commit(&Batch { posts, ..Batch::default() }, Utc::now()).unwrap();
+                }
+            });
+        }
+        // Follow the stream like the case stage does: everything up to the last id seen is done.
+        let mut after = 0;
+        let mut seen = 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while seen < 1000 && std::time::Instant::now() < deadline {
+            let page = reader.posts_after(after, 50).unwrap();
+            if let Some(last) = page.last() {
+                after = last.id;
+            }
+            seen += page.len();
+        }
+        seen
+    });
+    assert_eq!(seen, 1000, "a watermark reader saw every post exactly once");
+    assert_eq!(reader.stats().unwrap().posts, 1000);
+    reader.write_cases(&CaseWrite { threaded_through: Some(1), ..CaseWrite::default() }, Utc::now()).unwrap();
+}
+
+#[test]
+fn full_text_search_can_use_the_gin_index() {
+    let Some(place) = PgPlace::new() else { return };
+    let s = place.open();
+    let mut c = s.client();
+    c.batch_execute("SET enable_seqscan = off").unwrap();
+    let plan: Vec<String> = c
+        .query(
+            &format!("EXPLAIN SELECT {POST_COLUMNS} FROM posts p WHERE p.search @@ websearch_to_tsquery('simple', $1)"),
+            &[&"sandal"],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(plan.join("\n").contains("posts_search"), "{plan:?}");
+}
+
+#[test]
+fn passwords_are_not_shown() {
+    assert_eq!(crate::redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+    assert_eq!(crate::redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    assert_eq!(crate::redact_url("postgresql://h/db"), "postgresql://h/db");
+    assert!(crate::is_postgres_url("PostgreSQL://h/db") && crate::is_postgres_url("postgres://h"));
+    assert!(!crate::is_postgres_url("earshot.db") && !crate::is_postgres_url("/tmp/postgres.db"));
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error() {
+    let err = PostgresStore::open("postgres://nobody:pw@127.0.0.1:1/none?connect_timeout=2").unwrap_err().to_string();
+    assert!(err.starts_with("cannot connect to PostgreSQL at postgres://nobody:***@127.0.0.1:1/none"), "{err}");
+}
+
+/// A dropped connection (server restart, failover, idle timeout) costs one failed call, not the process.
+#[test]
+fn a_lost_connection_is_opened_again() {
+    let Some(place) = PgPlace::new() else { return };
+    let mut s = place.open();
+    s.commit(&Batch { posts: vec![post("1")], ..Batch::default() }, Utc::now()).unwrap();
+    let kill = |s: &PostgresStore| {
+        let pid: i32 = s.client().query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        let mut admin = postgres::Client::connect(place.url, NoTls).unwrap();
+        admin.execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+    };
+    kill(&s);
+    let first = s.stats();
+    let again = s.stats().expect("the second call reconnects");
+    assert_eq!(again.posts, 1);
+    assert!(first.is_err() || first.unwrap().posts == 1);
+    kill(&s);
+    let _ = s.commit(&Batch { posts: vec![post("2")], ..Batch::default() }, Utc::now());
+    s.commit(&Batch { posts: vec![post("2"), post("3")], ..Batch::default() }, Utc::now()).expect("writes resume");
+    assert_eq!(s.stats().unwrap().posts, 3, "the staging table is there again, nothing lost or doubled");
+}
