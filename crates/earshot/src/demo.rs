@@ -52,3 +52,11 @@ pub fn build(store: &mut SqliteStore) -> Result<Summary> {
     summary.storm_events = threaded.storm_events;
     Ok(summary)
 }
+
+/// The seed stories' brands side by side, as `earshot report` prints them for the demo database:
+/// Gymboree's reply within 20 minutes, Brooks' replacement (a kept customer), Gilt's lost customer.
+pub fn scorecards(store: &SqliteStore) -> Result<String> {
+    let report =
+        crate::report::from_store(store, None, None, None, false).context("cannot build the demo scorecards")?;
+    Ok(crate::report::render::table(&report))
+}

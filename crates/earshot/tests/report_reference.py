@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Independent reference for `earshot report` on a TWCS CSV, following the written methodology (v1).
+"""Independent reference for `earshot report`, following the written methodology (v1).
 
-Reads the Customer Support on Twitter CSV directly with the csv module (no earshot code) and prints,
-as JSON, per brand (lower-cased handle): inbound, replied, within_1h, within_24h, and the
-nearest-rank median and p90 of the time to first response in seconds.
+Reads the raw data directly (no earshot code): the Customer Support on Twitter CSV with the csv
+module, or IBM's customer-care conversations (`dev.json`) with the json module, and prints, as JSON,
+per brand (lower-cased handle): inbound, replied, within_1h, within_24h, and the nearest-rank
+median and p90 of the time to first response in seconds.
 
 Usage: report_reference.py TWCS.csv
+       report_reference.py --ibm dev.json
 """
 import csv
 import html
@@ -13,7 +15,7 @@ import json
 import math
 import re
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 
 # A mention: '@' not preceded by a word character, '/' or '&', then word characters (ASCII only,
 # as X handles are).
@@ -29,13 +31,15 @@ def nearest_rank(sorted_values, p):
     return sorted_values[rank - 1]
 
 
-def main(path):
+def mentions_of(text):
+    return [m.lower() for m in MENTION.findall(html.unescape(text)) if re.fullmatch(r"[A-Za-z0-9_]+", m)]
+
+
+def load_twcs(path):
     rows = []
     with open(path, newline="", encoding="utf-8") as f:
         for i, r in enumerate(csv.DictReader(f)):
             t = datetime.strptime(r["created_at"].strip(), "%a %b %d %H:%M:%S %z %Y")
-            text = html.unescape(r["text"])
-            mentions = [m.lower() for m in MENTION.findall(text) if re.fullmatch(r"[A-Za-z0-9_]+", m)]
             rows.append({
                 "i": i,
                 "id": r["tweet_id"].strip(),
@@ -43,8 +47,46 @@ def main(path):
                 "brand": r["inbound"].strip().lower() == "false",
                 "t": int(t.timestamp()),
                 "reply_to": (r.get("in_response_to_tweet_id") or "").strip() or None,
-                "mentions": mentions,
+                "mentions": mentions_of(r["text"]),
             })
+    return rows
+
+
+def load_ibm(path):
+    """Each dialog turn replies to the one before it; the closing agentURL tweet is the company's,
+    and its time is the Snowflake time in its id: (id >> 22) ms after 1288834974657, whole seconds."""
+    rows, seen = [], set()
+    with open(path, encoding="utf-8") as f:
+        conversations = json.load(f)
+    for conv in conversations:
+        company = conv["dialogHeader"]["company"]
+        turns = []
+        for turn in conv["dialogContent"]:
+            author = turn.get("agent") or next(v for k, v in turn.items() if k.startswith("client"))
+            t = datetime.strptime(turn["datetime"], "%Y-%m-%dT%H:%M:%S.%f%z")
+            turns.append((turn["tweet_ID"], author, "agent" in turn, int(t.timestamp()), turn["message"]))
+        closing = conv["agentURL"]
+        t = ((int(closing["tweet_ID"]) >> 22) + 1288834974657) // 1000
+        turns.append((closing["tweet_ID"], company, True, t, closing["url_utterance"]))
+        previous = None
+        for tweet_id, author, agent, t, message in turns:
+            # A tweet in two conversations is stored once, as first seen.
+            if tweet_id not in seen:
+                seen.add(tweet_id)
+                rows.append({
+                    "i": len(rows),
+                    "id": tweet_id,
+                    "author": author,
+                    "brand": agent,
+                    "t": t,
+                    "reply_to": previous,
+                    "mentions": mentions_of(message),
+                })
+            previous = tweet_id
+    return rows
+
+
+def main(rows):
     brands = {r["author"].lower() for r in rows if r["brand"]}
     by_id = {r["id"]: r for r in rows}
     # Discovery: an author answering conversation openers (replying to nothing) that mention it,
@@ -100,4 +142,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--ibm":
+        main(load_ibm(sys.argv[2]))
+    else:
+        main(load_twcs(sys.argv[1]))

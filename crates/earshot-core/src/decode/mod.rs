@@ -14,6 +14,7 @@ use crate::post::{Deletion, Post};
 pub mod bluesky_jetstream;
 pub mod feed;
 pub mod html;
+pub mod ibm_care;
 pub mod json;
 pub mod jsonl;
 pub mod mastodon;
@@ -147,6 +148,7 @@ pub fn registry() -> &'static [&'static dyn Decoder] {
     &[
         &bluesky_jetstream::BlueskyJetstream,
         &feed::Feed,
+        &ibm_care::IbmCare,
         &jsonl::Jsonl,
         &mastodon::Mastodon,
         &twcs_csv::TwcsCsv,

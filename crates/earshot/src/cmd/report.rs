@@ -2,9 +2,8 @@
 
 use super::DbArg;
 use anyhow::{Context, Result};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use earshot::report::{self, render};
-use earshot_store::Store;
+use chrono::{DateTime, NaiveDate, Utc};
+use earshot::report::{self, Period, render};
 use std::process::ExitCode;
 
 /// Output formats.
@@ -39,6 +38,9 @@ pub struct Args {
     /// Count inbound published before this time (RFC 3339 or YYYY-MM-DD, UTC).
     #[arg(long, value_parser = parse_time)]
     pub until: Option<DateTime<Utc>>,
+    /// Also show each brand's figures per period (the HTML trend chart picks one from the data when absent).
+    #[arg(long, value_enum)]
+    pub by: Option<Period>,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
@@ -52,19 +54,17 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .ok_or_else(|| format!("{s:?} is not a time: use RFC 3339 (2017-10-31T22:10:47Z) or YYYY-MM-DD"))
 }
 
-/// Replies and threads are read this far beyond the period, so an inbound near its end still sees its answer.
-const THREAD_MARGIN_DAYS: i64 = 30;
-
 pub fn run(args: Args) -> Result<ExitCode> {
     let store = args.db.open_existing()?;
-    let margin = TimeDelta::days(THREAD_MARGIN_DAYS);
-    let rows = store
-        .conversation_rows(args.since.map(|t| t - margin), args.until.map(|t| t + margin))
+    let html = matches!(args.format, Format::Html);
+    let mut rep = report::from_store(&store, args.since, args.until, args.by, html)
         .context("cannot read conversations for the report")?;
-    let configs = store.brands()?;
-    let mut rep = report::build(&configs, rows, args.since, args.until);
     if !args.brand.is_empty() {
-        rep.brands.retain(|s| args.brand.iter().any(|b| b.eq_ignore_ascii_case(&s.brand)));
+        let wanted = |name: &str| args.brand.iter().any(|b| b.eq_ignore_ascii_case(name));
+        rep.brands.retain(|s| wanted(&s.brand));
+        if let Some(t) = &mut rep.trends {
+            t.retain(|r| wanted(&r.brand));
+        }
         anyhow::ensure!(
             !rep.brands.is_empty(),
             "no brand named {}\nhint: run `earshot report` without --brand to list them",

@@ -6,6 +6,7 @@
 //! another brand's case is a 404, not a 403, so ids do not leak. Forms carry a per-session CSRF token.
 
 pub mod actions;
+mod dashboard;
 
 use crate::auth::{self, Role, may_see, scope};
 use crate::cases::{StoredCase, default_policy};
@@ -19,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use earshot_cases::{CaseStatus, IssueType, Remedy, ReplyContext, SlaPolicies};
-use earshot_store::{Accounts, CaseQuery, CaseRow, SqliteStore, Store, StoredPost, UserRow};
+use earshot_store::{Accounts, AnyStore, CaseQuery, CaseRow, Store, StoredPost, UserRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -39,7 +40,7 @@ const ISSUES: [&str; 8] = earshot_classify::tasks::ISSUE_LABELS;
 /// How to run the server.
 #[derive(Clone, Default)]
 pub struct ServeOptions {
-    /// The database.
+    /// The database: a SQLite file or a PostgreSQL URL.
     pub db: PathBuf,
     /// SLA policies from the config.
     pub policies: SlaPolicies,
@@ -54,7 +55,7 @@ pub struct ServeOptions {
 impl std::fmt::Debug for ServeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServeOptions")
-            .field("db", &self.db)
+            .field("db", &earshot_store::redact_url(&self.db.to_string_lossy()))
             .field("dry_run", &self.dry_run)
             .field("publishers", &self.publishers.as_ref().map(|p| p.len()))
             .finish_non_exhaustive()
@@ -65,7 +66,7 @@ impl std::fmt::Debug for ServeOptions {
 pub struct App {
     /// A few connections to the one database: WAL lets readers run side by side, so one slow page does not
     /// queue every other request behind it (SQLite serializes the writers itself, with its busy timeout).
-    stores: Vec<Mutex<SqliteStore>>,
+    stores: Vec<Mutex<AnyStore>>,
     next_store: std::sync::atomic::AtomicUsize,
     templates: minijinja::Environment<'static>,
     opts: ServeOptions,
@@ -76,15 +77,20 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("db", &self.opts.db).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("db", &earshot_store::redact_url(&self.opts.db.to_string_lossy()))
+            .finish_non_exhaustive()
     }
 }
 
 impl App {
     /// Opens the store and loads the templates.
     pub fn new(opts: ServeOptions) -> Result<Arc<App>> {
-        let open =
-            || SqliteStore::open(&opts.db).with_context(|| format!("cannot open database {}", opts.db.display()));
+        let target = opts.db.to_string_lossy();
+        let open = || {
+            earshot_store::open(&target)
+                .with_context(|| format!("cannot open database {}", earshot_store::redact_url(&target)))
+        };
         let stores = (0..STORE_CONNECTIONS).map(|_| open().map(Mutex::new)).collect::<Result<Vec<_>>>()?;
         let mut templates = minijinja::Environment::new();
         for (name, src) in [
@@ -93,6 +99,7 @@ impl App {
             ("cases.html", include_str!("../../templates/cases.html")),
             ("case.html", include_str!("../../templates/case.html")),
             ("storms.html", include_str!("../../templates/storms.html")),
+            ("dashboard.html", include_str!("../../templates/dashboard.html")),
         ] {
             templates.add_template(name, src).with_context(|| format!("template {name}"))?;
         }
@@ -133,6 +140,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/storms", get(api_storms))
         .route("/api/v1/alerts", get(api_alerts))
         .route("/storms", get(storms_page))
+        .route("/dashboard", get(dashboard::dashboard_page))
         .route("/api/v1/openapi.json", get(openapi))
         .with_state(app)
 }
@@ -216,7 +224,7 @@ impl IntoResponse for Fail {
 
 async fn db<T: Send + 'static>(
     app: &Arc<App>,
-    f: impl FnOnce(&mut SqliteStore) -> Result<T, Fail> + Send + 'static,
+    f: impl FnOnce(&mut AnyStore) -> Result<T, Fail> + Send + 'static,
 ) -> Result<T, Fail> {
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
