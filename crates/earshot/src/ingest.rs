@@ -1,11 +1,13 @@
 //! The ingest pipeline: read → detect format → decode → attribute to brands → batch → store.
 //!
-//! Two stages on two threads: the caller's thread reads, decodes, attributes
-//! and analyzes; a writer thread commits batches. A bounded queue between them
-//! ([`WRITE_QUEUE`] batches) gives back-pressure, so memory stays flat however
-//! large the input. Each batch commits in one transaction and is counted only
-//! once committed, so killing the process loses at most the queued batches,
-//! and re-running the same command stores exactly what is missing.
+//! Three stages on their own threads: the caller's thread reads and decodes; an
+//! analysis stage attributes each post to brands and analyzes it (split over
+//! [`Ingestor::threads`] threads, in order); a writer thread commits batches.
+//! Bounded queues between them ([`WRITE_QUEUE`] batches) give back-pressure, so
+//! memory stays flat however large the input. Each batch commits in one
+//! transaction and is counted only once committed, so killing the process loses
+//! at most the queued batches, and re-running the same command stores exactly
+//! what is missing.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -52,6 +54,30 @@ pub struct Summary {
     pub cases_opened: u64,
     /// Storm events (opened, updated, closed) detected while threading.
     pub storm_events: u64,
+    /// Busy time of each stage, in seconds (stages overlap, so they can add up to more than `elapsed_s`).
+    pub stages: StageTimes,
+}
+
+/// Seconds each pipeline stage spent working (not waiting on its neighbours).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct StageTimes {
+    /// Reading, framing and decoding records (the caller's thread).
+    pub decode_s: f64,
+    /// Brand attribution and every analyzer (wall time of the analysis stage, over all its threads).
+    pub analyze_s: f64,
+    /// SQLite transactions of posts, brand links, analyses, deletions and rejects.
+    pub commit_s: f64,
+    /// Threading into cases, SLA clocks, storm detection and their commits (runs after the inputs are stored).
+    pub cases_s: f64,
+}
+
+impl StageTimes {
+    fn add(&mut self, other: &StageTimes) {
+        self.decode_s += other.decode_s;
+        self.analyze_s += other.analyze_s;
+        self.commit_s += other.commit_s;
+        self.cases_s += other.cases_s;
+    }
 }
 
 impl Summary {
@@ -110,6 +136,7 @@ pub struct Ingestor<'s, S: Store> {
     brands: Brands,
     analysis: earshot_analyze::Context,
     batch_size: usize,
+    threads: usize,
     summary: Summary,
     started: Instant,
     clock: Box<dyn Fn() -> DateTime<Utc> + Send + Sync + 's>,
@@ -124,6 +151,7 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
             analysis: earshot_analyze::Context::new(brands.configs()),
             brands,
             batch_size: DEFAULT_BATCH,
+            threads: 1,
             summary: Summary::default(),
             started: Instant::now(),
             clock: Box::new(Utc::now),
@@ -134,6 +162,13 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
     /// Sets posts per transaction.
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch_size = n.max(1);
+        self
+    }
+
+    /// Sets the threads that attribute and analyze posts (at least 1). Results do not depend on it: a batch is
+    /// split into contiguous runs and stays in input order.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n.max(1);
         self
     }
 
@@ -189,45 +224,74 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
             }
             None => Box::new(full),
         };
-        let Ingestor { store, brands, analysis, batch_size, summary, clock, .. } = self;
-        let batch_size = *batch_size;
+        let Ingestor { store, brands, analysis, batch_size, threads, summary, clock, .. } = self;
+        let (batch_size, threads) = (*batch_size, *threads);
         let (brands, analysis, clock) = (&*brands, &*analysis, &**clock);
         let store: &mut S = store;
         std::thread::scope(|scope| -> Result<()> {
+            let (to_analysis, decoded) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
             let (to_writer, queued) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
+            // Helpers for the analysis stage live as long as this input, so their per-thread word caches stay warm.
+            let helpers: Vec<_> = (1..threads)
+                .map(|_| {
+                    let (to_helper, work) = std::sync::mpsc::channel::<Vec<NewPost>>();
+                    let (done, from_helper) = std::sync::mpsc::channel::<Vec<NewPost>>();
+                    scope.spawn(move || {
+                        for mut run in work {
+                            understand(&mut run, brands, analysis);
+                            if done.send(run).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    (to_helper, from_helper)
+                })
+                .collect();
+            let analyzer = scope.spawn(move || -> f64 {
+                let mut busy = Duration::ZERO;
+                for mut batch in decoded {
+                    let t = Instant::now();
+                    understand_split(&mut batch.posts, &helpers, brands, analysis);
+                    busy += t.elapsed();
+                    // A failed send means the writer stopped on an error, reported below.
+                    if to_writer.send(batch).is_err() {
+                        break;
+                    }
+                }
+                busy.as_secs_f64()
+            });
             let writer = scope.spawn(move || -> Result<Summary> {
                 let mut committed = Summary::default();
+                let mut busy = Duration::ZERO;
                 for batch in queued {
+                    let t = Instant::now();
                     let outcome = store.commit(&batch, clock()).context("cannot store a batch of posts")?;
+                    busy += t.elapsed();
                     committed.stored += outcome.stored;
                     committed.duplicates += outcome.duplicates;
                     committed.deletions += batch.deletions.len() as u64;
                     committed.rejected += batch.rejects.len() as u64;
                 }
+                committed.stages.commit_s = busy.as_secs_f64();
                 Ok(committed)
             });
             let mut batch = Batch::default();
-            let mut writer_gone = false;
+            let mut downstream_gone = false;
+            let mut waiting = Duration::ZERO;
+            let t_read = Instant::now();
             let read = decode::decode_reader(decoder, full, |item| {
-                if writer_gone {
+                if downstream_gone {
                     return;
                 }
                 summary.read += 1;
                 match item.decoded {
-                    Decoded::Post(post) => {
-                        let attributions = brands.attribute(&post);
-                        let brand_author = brands.speaking_brand(&post).map(str::to_string);
-                        let names: Vec<&str> = attributions.iter().map(|a| a.brand.as_str()).collect();
-                        let addressing = Addressing { brands: &names, brand_speaking: brand_author.is_some() };
-                        let analysis = analysis_row(&earshot_analyze::analyze(&post, addressing, analysis));
-                        batch.posts.push(NewPost {
-                            post: *post,
-                            brands: attributions,
-                            brand_author,
-                            source: name.clone(),
-                            analysis: Some(analysis),
-                        });
-                    }
+                    Decoded::Post(post) => batch.posts.push(NewPost {
+                        post: *post,
+                        brands: Vec::new(),
+                        brand_author: None,
+                        source: name.clone(),
+                        analysis: None,
+                    }),
                     Decoded::Deletion(d) => batch.deletions.push((d, name.clone())),
                     Decoded::Skipped { reason } => {
                         tracing::debug!(input = %name, line = item.position.line, %reason, "skipped");
@@ -245,15 +309,18 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
                         });
                     }
                 }
-                // A failed send means the writer stopped on an error, reported below.
-                if batch.len() >= batch_size && to_writer.send(std::mem::take(&mut batch)).is_err() {
-                    writer_gone = true;
+                if batch.len() >= batch_size {
+                    let t = Instant::now();
+                    downstream_gone = to_analysis.send(std::mem::take(&mut batch)).is_err();
+                    waiting += t.elapsed();
                 }
             });
-            if !writer_gone && !batch.is_empty() {
-                let _ = to_writer.send(batch);
+            if !downstream_gone && !batch.is_empty() {
+                let _ = to_analysis.send(batch);
             }
-            drop(to_writer);
+            drop(to_analysis);
+            summary.stages.decode_s += (t_read.elapsed().saturating_sub(waiting)).as_secs_f64();
+            summary.stages.analyze_s += analyzer.join().map_err(|_| anyhow::anyhow!("the analysis thread panicked"))?;
             let committed = writer
                 .join()
                 .map_err(|_| anyhow::anyhow!("the store writer thread panicked"))?
@@ -262,6 +329,7 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
             summary.duplicates += committed.duplicates;
             summary.deletions += committed.deletions;
             summary.rejected += committed.rejected;
+            summary.stages.add(&committed.stages);
             read.with_context(|| format!("cannot read {name}"))
         })
     }
@@ -276,6 +344,67 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
         summary.elapsed_s = (elapsed.as_secs_f64() * 1000.0).round() / 1000.0;
         summary.posts_per_s = ((summary.stored + summary.duplicates) as f64 / elapsed.as_secs_f64()).round();
         Ok(summary)
+    }
+}
+
+/// The stages after storing — threading into cases with SLA clocks, and storm detection — over every post stored
+/// since the last run, with the brand config, SLA policies and storm settings of `config_path`. Adds the counts and
+/// the stage's time to `summary`. `earshot ingest` and `earshot bench` both call this after [`Ingestor::finish`].
+pub fn thread_stored(
+    store: &mut dyn Store,
+    config_path: Option<&std::path::Path>,
+    summary: &mut Summary,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = Instant::now();
+    let policies = crate::cases::load_policies(config_path)?;
+    let storms = crate::storms::stage_from_config(store, config_path)?;
+    let threaded = crate::cases::CaseStage::open_with(store, policies, Some(storms))?.run(store, now)?;
+    summary.posts_in_cases += threaded.linked;
+    summary.cases_opened += threaded.opened;
+    summary.storm_events += threaded.storm_events;
+    summary.stages.cases_s += t.elapsed().as_secs_f64();
+    Ok(())
+}
+
+/// Attributes and analyzes `posts` in place.
+fn understand(posts: &mut [NewPost], brands: &Brands, ctx: &earshot_analyze::Context) {
+    for np in posts {
+        let attributions = brands.attribute(&np.post);
+        let brand_author = brands.speaking_brand(&np.post).map(str::to_string);
+        let names: Vec<&str> = attributions.iter().map(|a| a.brand.as_str()).collect();
+        let addressing = Addressing { brands: &names, brand_speaking: brand_author.is_some() };
+        np.analysis = Some(analysis_row(&earshot_analyze::analyze(&np.post, addressing, ctx)));
+        np.brands = attributions;
+        np.brand_author = brand_author;
+    }
+}
+
+type Helper = (std::sync::mpsc::Sender<Vec<NewPost>>, std::sync::mpsc::Receiver<Vec<NewPost>>);
+
+/// [`understand`] over contiguous runs of `posts`: the first on this thread, one on each helper, put back in order,
+/// so the result is the same for any number of helpers.
+fn understand_split(posts: &mut Vec<NewPost>, helpers: &[Helper], brands: &Brands, ctx: &earshot_analyze::Context) {
+    let parts = helpers.len() + 1;
+    if parts == 1 || posts.len() < 2 * parts {
+        understand(posts, brands, ctx);
+        return;
+    }
+    let run = posts.len().div_ceil(parts);
+    let mut runs: Vec<Vec<NewPost>> = Vec::with_capacity(parts);
+    while posts.len() > run {
+        runs.push(posts.split_off(posts.len() - run));
+    }
+    runs.reverse();
+    // A helper only goes away by panicking; the panic is then reported when the scope ends, and the batch must not
+    // reach the writer short of posts.
+    let sent = runs.len();
+    for (run, (to_helper, _)) in runs.drain(..).zip(helpers) {
+        to_helper.send(run).expect("an analysis helper stopped");
+    }
+    understand(posts, brands, ctx);
+    for (_, from_helper) in &helpers[..sent] {
+        posts.extend(from_helper.recv().expect("an analysis helper stopped"));
     }
 }
 

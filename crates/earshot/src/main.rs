@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Ingest posts from files or stdin in the platforms' own formats.
     Ingest(cmd::ingest::Args),
+    /// Listen to live sources ([[sources]] in earshot.toml: X stream, Mastodon, Bluesky Jetstream, feeds).
+    Watch(cmd::watch::Args),
     /// Counts of what the store holds.
     Stats(cmd::stats::Args),
     /// List customer cases, most urgent first.
@@ -58,6 +60,10 @@ enum Command {
 /// Exit code for a fatal error.
 const FATAL: u8 = 2;
 
+/// See the `mimalloc` entry in Cargo.toml for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ingest(args) => cmd::ingest::run(args),
+        Command::Watch(args) => cmd::watch::run(args),
         Command::Stats(args) => cmd::stats::run(args),
         Command::Cases(args) => cmd::cases::run(args),
         Command::Serve(args) => cmd::serve::run(args),

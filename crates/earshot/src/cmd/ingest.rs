@@ -28,12 +28,21 @@ pub struct Args {
     /// Posts per transaction.
     #[arg(long, default_value_t = earshot::ingest::DEFAULT_BATCH)]
     pub batch: usize,
+    /// Threads that attribute and analyze posts (results are the same for any number).
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
     /// Print the summary as JSON on the last line of stdout.
     #[arg(long)]
     pub json: bool,
     /// Never show a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The machine's cores: decoding and the SQLite writer each hold a thread too, but analysis is the stage that
+/// splits, and the threads sleep while the writer is behind.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn format_parser() -> clap::builder::PossibleValuesParser {
@@ -56,9 +65,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("input {p} does not exist\nhint: check the path; use - to read standard input");
         }
     }
-    let mut store = args.db.open()?;
     let config_path = config::resolve(args.config.as_deref())?;
-    let policies = earshot::cases::load_policies(config_path.as_deref())?;
+    let mut store = args.db.open_with(config_path.as_deref())?;
+    // Read first, so that a bad SLA section fails before anything is stored.
+    earshot::cases::load_policies(config_path.as_deref())?;
     let brand_configs = match &config_path {
         Some(path) => {
             let brands = config::load_brands(path)?;
@@ -68,18 +78,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => store.brands()?,
     };
     let show_progress = !args.quiet && !args.json && std::io::stderr().is_terminal();
-    let mut ingestor =
-        Ingestor::new(&mut store, Brands::new(brand_configs)).batch_size(args.batch).progress(show_progress);
+    let mut ingestor = Ingestor::new(&mut store, Brands::new(brand_configs))
+        .batch_size(args.batch)
+        .threads(args.threads)
+        .progress(show_progress);
     for path in &args.paths {
         ingestor.ingest(Input::open(path)?, format)?;
     }
     let mut summary = ingestor.finish()?;
-    let storms = earshot::storms::stage_from_config(&store, config_path.as_deref())?;
-    let threaded =
-        earshot::cases::CaseStage::open_with(&store, policies, Some(storms))?.run(&mut store, chrono::Utc::now())?;
-    summary.posts_in_cases = threaded.linked;
-    summary.cases_opened = threaded.opened;
-    summary.storm_events = threaded.storm_events;
+    earshot::ingest::thread_stored(&mut store, config_path.as_deref(), &mut summary, chrono::Utc::now())?;
     if let Some(path) = &config_path {
         earshot::alerts::send_configured(store, path)?;
     }
@@ -88,7 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         println!("{}", summary.line());
         if summary.rejected > 0 {
-            println!("hint: see why with `earshot rejects --db {}`", args.db.db.display());
+            println!("hint: see why with `earshot rejects --db {}`", args.db.shown());
         }
     }
     Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
