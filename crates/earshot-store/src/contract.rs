@@ -154,11 +154,13 @@ macro_rules! store {
     };
 }
 
-fn t(secs: i64) -> DateTime<Utc> {
+/// A fixed instant `secs` after 2017-07-14 (shared with the SQLite-only tests).
+pub(crate) fn t(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_500_000_000 + secs, 0).unwrap()
 }
 
-fn post(id: &str, text: &str) -> NewPost {
+/// A post by `alice` mentioning Gilt (shared with the SQLite-only tests).
+pub(crate) fn post(id: &str, text: &str) -> NewPost {
     NewPost {
         post: Post {
             lang: Some("en".into()),
@@ -180,7 +182,7 @@ fn post(id: &str, text: &str) -> NewPost {
     }
 }
 
-fn batch(posts: Vec<NewPost>) -> Batch {
+pub(crate) fn batch(posts: Vec<NewPost>) -> Batch {
     Batch { posts, ..Batch::default() }
 }
 

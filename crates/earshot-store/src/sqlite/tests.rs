@@ -2,37 +2,7 @@
 //! (dedupe, search, cases, storms, accounts...) is tested once for all backends in `contract.rs`.
 
 use super::*;
-use crate::NewPost;
-
-fn t(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_500_000_000 + secs, 0).unwrap()
-}
-
-fn post(id: &str, text: &str) -> NewPost {
-    NewPost {
-        post: Post {
-            lang: Some("en".into()),
-            mentions: vec!["gilt".into()],
-            raw: format!("{{\"id\":\"{id}\"}}"),
-            ..Post::new(
-                Platform::X,
-                id,
-                Author { handle: "alice".into(), ..Author::default() },
-                text,
-                t(id.len() as i64),
-                "test",
-            )
-        },
-        brands: vec![Attribution { brand: "Gilt".into(), via: Via::Mention }],
-        brand_author: None,
-        source: "test.jsonl".into(),
-        analysis: None,
-    }
-}
-
-fn batch(posts: Vec<NewPost>) -> Batch {
-    Batch { posts, ..Batch::default() }
-}
+use crate::contract::{batch, post, t};
 
 #[test]
 fn reopening_a_file_keeps_data() {
