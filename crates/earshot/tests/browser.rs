@@ -10,27 +10,11 @@ use earshot::ingest::{Ingestor, Input};
 use earshot::serve::{App, ServeOptions, serve};
 use earshot_core::brand::{Brands, BrandsFile};
 use earshot_store::{Accounts, SqliteStore, UserRow};
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::Locator;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+mod support;
 
 /// Polls until the element's text contains `needle` (pages reload after each form post).
 async fn wait_text(c: &fantoccini::Client, css: &str, needle: &str) -> String {
@@ -57,12 +41,6 @@ fn screenshots() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_replies_records_a_remedy_and_resolves_within_the_sla() {
-    let (Some(chromium), Some(chromedriver)) = (tool("chromium"), tool("chromedriver")) else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have chromium and chromedriver (.ci/run installs them)");
-        eprintln!("skipping: chromium or chromedriver not on PATH");
-        return;
-    };
-
     // Two TLS stacks meet in this test (fantoccini's and the outbox's HTTP client): pick one crypto provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
 
@@ -100,41 +78,7 @@ async fn an_agent_replies_records_a_remedy_and_resolves_within_the_sla() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(app, listener));
 
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                     "--window-size=1400,1000"],
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("chromedriver answers");
+    let Some((c, _driver)) = support::chrome::start().await else { return };
     let shots = screenshots();
 
     // Log in.

@@ -6,23 +6,9 @@
 //! skipped locally and fails under CI.
 
 use assert_cmd::Command;
-use fantoccini::ClientBuilder;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::Duration;
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| PathBuf::from(d).join(name)).find(|p| p.is_file())
-}
+mod support;
 
 fn earshot() -> Command {
     let mut c = Command::cargo_bin("earshot").unwrap();
@@ -60,11 +46,6 @@ return JSON.stringify([...document.querySelectorAll('svg.chart')].map(s => {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_report_renders_its_charts_in_chromium() {
-    let (Some(chromium), Some(chromedriver)) = (tool("chromium"), tool("chromedriver")) else {
-        assert!(std::env::var_os("CI").is_none(), "CI must have chromium and chromedriver (.ci/run installs them)");
-        eprintln!("skipping: chromium or chromedriver not on PATH");
-        return;
-    };
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let db = store(dir.path());
@@ -75,41 +56,7 @@ async fn html_report_renders_its_charts_in_chromium() {
     let page = artifacts.join("report.html");
     std::fs::write(&page, &out.stdout).unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let _driver = Driver(
-        std::process::Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                     "--window-size=1400,1000"],
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("chromedriver answers");
+    let Some((c, _driver)) = support::chrome::start().await else { return };
     c.goto(&format!("file://{}", page.canonicalize().unwrap().display())).await.unwrap();
 
     let probe = c.execute(PROBE, vec![]).await.unwrap();
