@@ -150,6 +150,30 @@ const LIVE_2: u64 = 1_000;
 const TOTAL: u64 = LIVE_1 + OFFLINE + LIVE_2;
 const IDLE: f64 = 2.5;
 
+/// The scenario every streaming kind goes through: a first run that receives `LIVE_1` posts once connected and
+/// sees its server restart 600 ms in; `OFFLINE` posts published while nobody listens; a second run that must
+/// resume from its cursor and also receives `LIVE_2` live posts once reconnected.
+fn two_runs(
+    rt: &tokio::runtime::Runtime,
+    timeline: Arc<Timeline>,
+    connections: impl Fn() -> u64 + Clone + Send + 'static,
+    restart: impl std::future::Future<Output = ()> + Send + 'static,
+    db: &std::path::Path,
+    sources: Vec<SourceConfig>,
+) -> (Summary, Summary) {
+    publish_when_connected(rt, timeline.clone(), connections.clone(), 1, LIVE_1, 8_000);
+    rt.spawn(async move {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        restart.await;
+    });
+    let first = watch(db, sources.clone(), IDLE);
+    timeline.publish(OFFLINE);
+    let seen = connections();
+    publish_when_connected(rt, timeline, connections, seen + 1, LIVE_2, 8_000);
+    let second = watch(db, sources, IDLE);
+    (first, second)
+}
+
 #[test]
 fn x_stream_every_post_once_through_drops_429s_restart_and_backfill() {
     let rt = runtime();
@@ -160,37 +184,19 @@ fn x_stream_every_post_once_through_drops_429s_restart_and_backfill() {
         "name = \"x\"\nkind = \"x_stream\"\nurl = \"{}\"\ntoken_env = \"FAKE_X_TOKEN\"\nrules = [\"@GiltCare\", \"#gilt\"]",
         fake.url()
     ));
-    let f = fake.clone();
-    publish_when_connected(
-        &rt,
-        fake.timeline(),
-        move || Counters::get(&f.shared.counters.connections),
-        1,
-        LIVE_1,
-        8_000,
-    );
-    let f = fake.clone();
-    rt.spawn(async move {
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        f.restart(Duration::from_millis(300)).await;
-    });
     let started = Instant::now();
-    let first = watch(&db, sources.clone(), IDLE);
-    assert_eq!(fake.shared.rules.lock().unwrap().len(), 2, "the configured rules were added");
-
-    // Away: posts published now are only reachable through recent search.
-    fake.timeline().publish(OFFLINE);
-    let f = fake.clone();
-    let seen = Counters::get(&fake.shared.counters.connections);
-    publish_when_connected(
+    let (f, r) = (fake.clone(), fake.clone());
+    let connections = move || Counters::get(&f.shared.counters.connections);
+    // Away between the runs: posts published then are only reachable through recent search.
+    let (first, second) = two_runs(
         &rt,
         fake.timeline(),
-        move || Counters::get(&f.shared.counters.connections),
-        seen + 1,
-        LIVE_2,
-        8_000,
+        connections,
+        async move { r.restart(Duration::from_millis(300)).await },
+        &db,
+        sources,
     );
-    let second = watch(&db, sources, IDLE);
+    assert_eq!(fake.shared.rules.lock().unwrap().len(), 2, "the configured rules were added");
     eprintln!(
         "x: first {first:?}\nsecond {second:?}\nfake: {}; {:.1}s",
         counters_summary(&fake.shared.counters),
@@ -218,34 +224,17 @@ fn mastodon_every_post_once_through_drops_429s_restart_and_catch_up() {
     let db = dir.path().join("w.db");
     let sources =
         config(&format!("name = \"masto\"\nkind = \"mastodon\"\nurl = \"{}\"\nstream = \"public\"", fake.url()));
-    let f = fake.clone();
-    publish_when_connected(
-        &rt,
-        fake.timeline(),
-        move || Counters::get(&f.shared.counters.connections),
-        1,
-        LIVE_1,
-        8_000,
-    );
-    let f = fake.clone();
-    rt.spawn(async move {
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        f.restart(Duration::from_millis(300)).await;
-    });
     let started = Instant::now();
-    let first = watch(&db, sources.clone(), IDLE);
-    fake.timeline().publish(OFFLINE);
-    let f = fake.clone();
-    let seen = Counters::get(&fake.shared.counters.connections);
-    publish_when_connected(
+    let (f, r) = (fake.clone(), fake.clone());
+    let connections = move || Counters::get(&f.shared.counters.connections);
+    let (first, second) = two_runs(
         &rt,
         fake.timeline(),
-        move || Counters::get(&f.shared.counters.connections),
-        seen + 1,
-        LIVE_2,
-        8_000,
+        connections,
+        async move { r.restart(Duration::from_millis(300)).await },
+        &db,
+        sources,
     );
-    let second = watch(&db, sources, IDLE);
     eprintln!(
         "mastodon: first {first:?}\nsecond {second:?}\nfake: {}; {:.1}s",
         counters_summary(&fake.shared.counters),
@@ -270,34 +259,17 @@ fn jetstream_every_post_once_through_drops_429s_restart_and_cursor_replay() {
     let db = dir.path().join("w.db");
     let sources =
         config(&format!("name = \"jet\"\nkind = \"bluesky_jetstream\"\nurl = \"{}\"\nrewind = 0.01", fake.url()));
-    let f = fake.clone();
-    publish_when_connected(
-        &rt,
-        fake.timeline(),
-        move || Counters::get(&f.shared.counters.connections),
-        1,
-        LIVE_1,
-        8_000,
-    );
-    let f = fake.clone();
-    rt.spawn(async move {
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        f.restart(Duration::from_millis(300)).await;
-    });
     let started = Instant::now();
-    let first = watch(&db, sources.clone(), IDLE);
-    fake.timeline().publish(OFFLINE);
-    let f = fake.clone();
-    let seen = Counters::get(&fake.shared.counters.connections);
-    publish_when_connected(
+    let (f, r) = (fake.clone(), fake.clone());
+    let connections = move || Counters::get(&f.shared.counters.connections);
+    let (first, second) = two_runs(
         &rt,
         fake.timeline(),
-        move || Counters::get(&f.shared.counters.connections),
-        seen + 1,
-        LIVE_2,
-        8_000,
+        connections,
+        async move { r.restart(Duration::from_millis(300)).await },
+        &db,
+        sources,
     );
-    let second = watch(&db, sources, IDLE);
     eprintln!(
         "jetstream: first {first:?}\nsecond {second:?}\nfake: {}; {:.1}s",
         counters_summary(&fake.shared.counters),
