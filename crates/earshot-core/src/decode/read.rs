@@ -33,6 +33,41 @@ pub struct FramedItem {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The longest id or handle a post may carry, in bytes. Real ones are far shorter (X ids are at most 19 digits, AT
+/// and Mastodon URIs ~100 bytes, handles at most 253); PostgreSQL cannot index a value over ~2.7 KB, so a record
+/// carrying one would fail its whole batch there while SQLite took it. Every store rejects it here instead.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Turns a post or deletion whose ids or handles are longer than [`MAX_KEY_BYTES`] into a reject saying which.
+fn check_keys(decoded: Decoded) -> Decoded {
+    let too_long = |fields: &[(&str, Option<&String>)]| {
+        fields.iter().find_map(|(name, v)| {
+            v.filter(|v| v.len() > MAX_KEY_BYTES).map(|v| {
+                format!(
+                    "{name} is {} bytes long; ids and handles longer than {MAX_KEY_BYTES} bytes are not accepted",
+                    v.len()
+                )
+            })
+        })
+    };
+    let reason = match &decoded {
+        Decoded::Post(p) => too_long(&[
+            ("the post id", Some(&p.native_id)),
+            ("the replied-to id", p.reply_to.as_ref()),
+            ("the conversation id", p.conversation_id.as_ref()),
+            ("the author id", p.author.id.as_ref()),
+            ("the author handle", Some(&p.author.handle)),
+            ("the replied-to author", p.reply_to_author.as_ref()),
+        ]),
+        Decoded::Deletion(d) => too_long(&[("the deleted post's id", Some(&d.native_id))]),
+        _ => None,
+    };
+    match reason {
+        Some(reason) => Decoded::reject(reason),
+        None => decoded,
+    }
+}
+
 /// Reads `reader` to the end, framing it for `decoder`, and calls `sink` for every decoded item.
 ///
 /// Only I/O errors stop the run; undecodable records become [`Decoded::Rejected`] items.
@@ -41,7 +76,7 @@ pub fn decode_reader<R: Read>(decoder: &dyn Decoder, reader: R, mut sink: impl F
     let emit = |position: Position, record: Record<'_>, out: &mut Vec<Decoded>, sink: &mut dyn FnMut(FramedItem)| {
         decoder.decode(record, out);
         let mut raw_cache: Option<Vec<u8>> = None;
-        for decoded in out.drain(..) {
+        for decoded in out.drain(..).map(check_keys) {
             let record_raw = if matches!(decoded, Decoded::Rejected { .. }) {
                 Some(raw_cache.get_or_insert_with(|| record.raw_bytes()).clone())
             } else {
@@ -200,4 +235,32 @@ fn trim_line_end(buf: &[u8]) -> &[u8] {
         end -= 1;
     }
     &buf[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overlong_id_is_rejected_with_its_reason_and_the_rest_goes_on() {
+        let long = "9".repeat(3000);
+        let line = |id: &str| {
+            format!(
+                r#"{{"data":{{"id":"{id}","text":"hello @GiltCare","author_id":"1","created_at":"2026-01-05T00:00:00.000Z"}}}}"#
+            )
+        };
+        let input = format!("{}\n{}\n{}\n", line("1"), line(&long), line("2"));
+        let decoder = super::super::by_name("x-v2").expect("x-v2 decoder");
+        let mut items = Vec::new();
+        decode_reader(decoder, input.as_bytes(), |i| items.push(i)).unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&items[0].decoded, Decoded::Post(p) if p.native_id == "1"));
+        match &items[1].decoded {
+            Decoded::Rejected { reason, .. } => assert!(reason.contains("post id is 3000 bytes"), "{reason}"),
+            other => panic!("expected a reject, got {other:?}"),
+        }
+        assert_eq!(items[1].position.line, 2);
+        assert!(items[1].record_raw.as_ref().is_some_and(|r| r.len() > 3000), "the record's bytes are kept");
+        assert!(matches!(&items[2].decoded, Decoded::Post(p) if p.native_id == "2"));
+    }
 }
