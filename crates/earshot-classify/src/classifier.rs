@@ -1023,11 +1023,14 @@ impl ClassifierSet {
         acc.resize(fu.stride, 0.0);
         fz.tokenize(text);
         hashes.clear();
-        hashes.extend((0..fz.tokens().len()).map(|i| fz.token_hash(fz.tokens().get(i))));
         // The cache is keyed by an identity hash of the token, not by its feature hash: feature hashes of
         // different tokens can be equal (see `hash::identity_hash`), and their rows differ.
         keys.clear();
-        keys.extend((0..fz.tokens().len()).map(|i| crate::hash::identity_hash(fz.tokens().get(i).as_bytes())));
+        for i in 0..fz.tokens().len() {
+            let token = fz.tokens().get(i);
+            hashes.push(fz.token_hash(token));
+            keys.push(crate::hash::identity_hash(token.as_bytes()));
+        }
         let mut warm = 0f32;
         for &k in keys.iter() {
             warm += cache.touch(k);

@@ -63,25 +63,32 @@ fn tail_word(rest: &[u8]) -> u64 {
 
 /// A 64-bit identity for `bytes` in caches keyed by hash alone (the per-thread word cache), where two inputs sharing
 /// a key would silently share a result. [`hash_bytes`] cannot serve: its rotate-xor-multiply loop is linear enough
-/// that a difference in one word can cancel one in the next (`siguiente` and `siguiendo` share a hash under every
-/// seed), which is harmless for feature buckets (collisions are part of hashing) but not for an identity. Here every
-/// word goes through the `fmix64` avalanche before the next is added, so two inputs collide only by a ~2^-64
-/// accident. Not stored anywhere, so it may change freely.
+/// that a difference in one word can cancel one in the next (`siguiente` and `siguiendo` share a hash under some
+/// seeds), which is harmless for feature buckets (collisions are part of hashing) but not for an identity. Here each
+/// word is folded in with a full 64×64→128-bit multiply whose halves are xor-ed (wyhash's "mum"), which is not
+/// linear in either operand, and the result goes through `fmix64`: two inputs collide only by a ~2^-64 accident. Not
+/// stored anywhere, so it may change freely.
 #[inline]
 #[must_use]
 pub fn identity_hash(bytes: &[u8]) -> u64 {
     const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = fmix64(SEED ^ bytes.len() as u64);
+    const M: u64 = 0xe703_7ed1_a0b4_28db;
+    #[inline]
+    fn mum(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+    let mut h = SEED ^ bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        h = fmix64(h.wrapping_add(w).wrapping_mul(K));
+        h = mum(h ^ w, M);
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        h = fmix64(h.wrapping_add(tail_word(rest)).wrapping_mul(K));
+        h = mum(h ^ tail_word(rest), M);
     }
-    h
+    fmix64(h)
 }
 
 /// Combine two already-mixed hashes (e.g. two word hashes into a bigram), order-sensitive.
