@@ -261,3 +261,41 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(event: &'static str) -> HealthAlert {
+        let t = "2026-01-01T00:00:00Z".parse().unwrap();
+        HealthAlert {
+            event,
+            source: "x-main".into(),
+            kind: "x_stream".into(),
+            url: "https://api.x.com".into(),
+            status: "failing".into(),
+            reason: "failing for 61s (threshold 60s)".into(),
+            since: t,
+            at: t,
+            last_post_at: None,
+            errors: 4,
+            last_error: Some("connection refused".into()),
+        }
+    }
+
+    #[test]
+    fn health_bodies_and_ids() {
+        let now = chrono::Utc::now();
+        let a = alert("source.failing");
+        let id = delivery_id("ops", &a);
+        assert_eq!(id, delivery_id("ops", &a), "retries keep their id");
+        assert_ne!(id, delivery_id("ops", &alert("source.recovered")));
+        assert_ne!(id, delivery_id("pager", &a));
+        let v: serde_json::Value = serde_json::from_str(&health_body(Format::Earshot, &a, &id, now)).unwrap();
+        assert_eq!((v["event"].as_str(), v["delivery"].as_str()), (Some("source.failing"), Some(id.as_str())));
+        assert_eq!(v["source"]["source"], "x-main");
+        let slack: serde_json::Value = serde_json::from_str(&health_body(Format::Slack, &a, &id, now)).unwrap();
+        let text = slack["text"].as_str().unwrap();
+        assert!(text.contains("*x-main*") && text.contains("failing") && text.contains("connection refused"), "{text}");
+    }
+}

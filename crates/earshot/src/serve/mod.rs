@@ -7,6 +7,7 @@
 
 pub mod actions;
 mod dashboard;
+mod sources;
 
 use crate::auth::{self, Role, may_see, scope};
 use crate::cases::{StoredCase, default_policy};
@@ -100,6 +101,7 @@ impl App {
             ("case.html", include_str!("../../templates/case.html")),
             ("storms.html", include_str!("../../templates/storms.html")),
             ("dashboard.html", include_str!("../../templates/dashboard.html")),
+            ("sources.html", include_str!("../../templates/sources.html")),
         ] {
             templates.add_template(name, src).with_context(|| format!("template {name}"))?;
         }
@@ -141,6 +143,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/alerts", get(api_alerts))
         .route("/storms", get(storms_page))
         .route("/dashboard", get(dashboard::dashboard_page))
+        .route("/sources", get(sources::sources_page))
+        .route("/api/v1/sources", get(sources::api_sources))
         .route("/api/v1/openapi.json", get(openapi))
         .with_state(app)
 }
@@ -934,6 +938,7 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Resp
         "# HELP earshot_uptime_seconds Seconds since start.\n# TYPE earshot_uptime_seconds gauge\nearshot_uptime_seconds {}\n",
         app.started.elapsed().as_secs()
     ));
+    out.push_str(&sources::metrics(&app).await?);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }
 
