@@ -7,7 +7,7 @@
 //! `limit` (default 20, at most 40), newest first, with a `Link` header, as Mastodon does. A 429 carries
 //! `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0` and `X-RateLimit-Reset` (ISO 8601).
 
-use super::{Chaos, ConnChaos, Counters, Listener, Timeline, channel_body, cut, serve_router};
+use super::{Chaos, ConnChaos, Counters, Framing, Listener, Timeline, chaotic_stream, serve_router};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -136,55 +136,17 @@ async fn streaming(
         s.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
         return rate_limited(&s.chaos);
     }
-    let mut pos = s.timeline.published();
-    let (tx, body) = channel_body(16);
-    let mut epoch = s.epoch.clone();
-    epoch.mark_unchanged();
-    let shared = s.clone();
-    tokio::spawn(async move {
-        let s = shared;
-        let mut chaos = ConnChaos::new(s.chaos, conn);
-        let mut last: Option<Vec<u8>> = None;
-        loop {
-            let published = tokio::select! {
-                p = s.timeline.wait_beyond(pos, Duration::from_secs(1)) => p,
-                _ = epoch.changed() => { let _ = tx.send(Err(cut())).await; return; }
-            };
-            if published <= pos {
-                if tx.send(Ok(b":thump\n".to_vec())).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-            while pos < published {
-                if let Some(mid) = chaos.drop_now() {
-                    s.counters.drops.fetch_add(1, Ordering::Relaxed);
-                    if mid {
-                        let e = event(&s.timeline, pos + 1);
-                        let _ = tx.send(Ok(e[..e.len() / 2].to_vec())).await;
-                    }
-                    let _ = tx.send(Err(cut())).await;
-                    return;
-                }
-                pos += 1;
-                let e = event(&s.timeline, pos);
-                if tx.send(Ok(e.clone())).await.is_err() {
-                    return;
-                }
-                if chaos.duplicate()
-                    && let Some(prev) = last.take()
-                {
-                    s.counters.duplicates.fetch_add(1, Ordering::Relaxed);
-                    let _ = tx.send(Ok(prev)).await;
-                }
-                if chaos.malformed() {
-                    let n = s.counters.malformed.fetch_add(1, Ordering::Relaxed);
-                    let _ = tx.send(Ok(malformed(n))).await;
-                }
-                last = Some(e);
-            }
-        }
-    });
+    let pos = s.timeline.published();
+    let framing = Framing { keepalive: b":thump\n", event, malformed };
+    let body = chaotic_stream(
+        s.clone(),
+        |s| &s.counters,
+        s.timeline.clone(),
+        s.epoch.clone(),
+        ConnChaos::new(s.chaos, conn),
+        pos,
+        framing,
+    );
     Response::builder()
         .header("content-type", "text/event-stream")
         .header("cache-control", "no-store")

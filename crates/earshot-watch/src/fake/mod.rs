@@ -327,6 +327,76 @@ pub(crate) fn channel_body(
     (tx, axum::body::Body::from_stream(stream))
 }
 
+/// How one kind of chunked HTTP stream frames its records (X's newline-delimited JSON, Mastodon's SSE).
+pub(crate) struct Framing {
+    /// Sent when a second passes without a post.
+    pub keepalive: &'static [u8],
+    /// Post `i` of the timeline, framed.
+    pub event: fn(&Timeline, u64) -> Vec<u8>,
+    /// The `n`th malformed record, framed.
+    pub malformed: fn(u64) -> Vec<u8>,
+}
+
+/// A chunked response body streaming `timeline` from post `pos` on, with the connection's chaos applied (drops,
+/// some mid-record, duplicates, malformed records) and cut when the server restarts (`epoch` changes) — what the
+/// X and Mastodon fakes share. `counters` are the server's.
+pub(crate) fn chaotic_stream<S: Send + Sync + 'static>(
+    server: Arc<S>,
+    counters: fn(&S) -> &Counters,
+    timeline: Arc<Timeline>,
+    mut epoch: tokio::sync::watch::Receiver<u64>,
+    mut chaos: ConnChaos,
+    mut pos: u64,
+    framing: Framing,
+) -> axum::body::Body {
+    let (tx, body) = channel_body(16);
+    epoch.mark_unchanged();
+    tokio::spawn(async move {
+        let c = counters(&server);
+        let mut last: Option<Vec<u8>> = None;
+        loop {
+            let published = tokio::select! {
+                p = timeline.wait_beyond(pos, Duration::from_secs(1)) => p,
+                _ = epoch.changed() => { let _ = tx.send(Err(cut())).await; return; }
+            };
+            if published <= pos {
+                if tx.send(Ok(framing.keepalive.to_vec())).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            while pos < published {
+                if let Some(mid) = chaos.drop_now() {
+                    c.drops.fetch_add(1, Ordering::Relaxed);
+                    if mid {
+                        let e = (framing.event)(&timeline, pos + 1);
+                        let _ = tx.send(Ok(e[..e.len() / 2].to_vec())).await;
+                    }
+                    let _ = tx.send(Err(cut())).await;
+                    return;
+                }
+                pos += 1;
+                let e = (framing.event)(&timeline, pos);
+                if tx.send(Ok(e.clone())).await.is_err() {
+                    return;
+                }
+                if chaos.duplicate()
+                    && let Some(prev) = last.take()
+                {
+                    c.duplicates.fetch_add(1, Ordering::Relaxed);
+                    let _ = tx.send(Ok(prev)).await;
+                }
+                if chaos.malformed() {
+                    let n = c.malformed.fetch_add(1, Ordering::Relaxed);
+                    let _ = tx.send(Ok((framing.malformed)(n))).await;
+                }
+                last = Some(e);
+            }
+        }
+    });
+    body
+}
+
 /// Serves an axum router on a listener.
 pub(crate) fn serve_router(router: axum::Router) -> impl Fn(tokio::net::TcpListener) -> JoinHandle<()> + Send + Sync {
     move |listener| {

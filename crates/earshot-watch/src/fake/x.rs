@@ -6,7 +6,7 @@
 //! first, with `meta.newest_id` / `next_token`. `GET|POST /2/tweets/search/stream/rules` keep rules.
 //! A 429 carries `x-rate-limit-limit`, `x-rate-limit-remaining: 0` and `x-rate-limit-reset` (epoch seconds).
 
-use super::{Chaos, ConnChaos, Counters, Listener, Timeline, channel_body, cut, serve_router};
+use super::{Chaos, ConnChaos, Counters, Framing, Listener, Timeline, chaotic_stream, serve_router};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -122,55 +122,17 @@ async fn stream(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
         return rate_limited(&s.chaos);
     }
     // X streams from "now": the start is fixed when the request arrives.
-    let mut pos = s.timeline.published();
-    let (tx, body) = channel_body(16);
-    let mut epoch = s.epoch.clone();
-    epoch.mark_unchanged();
-    let shared = s.clone();
-    tokio::spawn(async move {
-        let s = shared;
-        let mut chaos = ConnChaos::new(s.chaos, conn);
-        let mut last: Option<Vec<u8>> = None;
-        loop {
-            let published = tokio::select! {
-                p = s.timeline.wait_beyond(pos, Duration::from_secs(1)) => p,
-                _ = epoch.changed() => { let _ = tx.send(Err(cut())).await; return; }
-            };
-            if published <= pos {
-                if tx.send(Ok(b"\r\n".to_vec())).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-            while pos < published {
-                if let Some(mid) = chaos.drop_now() {
-                    s.counters.drops.fetch_add(1, Ordering::Relaxed);
-                    if mid {
-                        let line = stream_line(&s.timeline, pos + 1);
-                        let _ = tx.send(Ok(line[..line.len() / 2].to_vec())).await;
-                    }
-                    let _ = tx.send(Err(cut())).await;
-                    return;
-                }
-                pos += 1;
-                let line = stream_line(&s.timeline, pos);
-                if tx.send(Ok(line.clone())).await.is_err() {
-                    return;
-                }
-                if chaos.duplicate()
-                    && let Some(prev) = last.take()
-                {
-                    s.counters.duplicates.fetch_add(1, Ordering::Relaxed);
-                    let _ = tx.send(Ok(prev)).await;
-                }
-                if chaos.malformed() {
-                    let n = s.counters.malformed.fetch_add(1, Ordering::Relaxed);
-                    let _ = tx.send(Ok(malformed(n))).await;
-                }
-                last = Some(line);
-            }
-        }
-    });
+    let pos = s.timeline.published();
+    let framing = Framing { keepalive: b"\r\n", event: stream_line, malformed };
+    let body = chaotic_stream(
+        s.clone(),
+        |s| &s.counters,
+        s.timeline.clone(),
+        s.epoch.clone(),
+        ConnChaos::new(s.chaos, conn),
+        pos,
+        framing,
+    );
     Response::builder().header("content-type", "application/json").body(body).unwrap_or_default()
 }
 
