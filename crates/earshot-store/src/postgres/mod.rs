@@ -56,6 +56,24 @@ impl std::fmt::Debug for PostgresStore {
 type Param<'a> = &'a (dyn ToSql + Sync);
 
 /// Times are kept at millisecond precision, like the SQLite store, so both return the same values.
+/// Adds `column >= since` and `column < until` (when given) to `conds` as numbered parameters, and returns the
+/// parameters in order.
+fn period_conds(
+    column: &str,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    conds: &mut Vec<String>,
+) -> Vec<DateTime<Utc>> {
+    let mut args = Vec::new();
+    for (t, op) in [(since, ">="), (until, "<")] {
+        if let Some(t) = t {
+            args.push(ms(t));
+            conds.push(format!("{column} {op} ${}", args.len()));
+        }
+    }
+    args
+}
+
 fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(t.timestamp_millis()).single().unwrap_or(t)
 }
@@ -1068,15 +1086,7 @@ impl Store for PostgresStore {
     ) -> Result<Vec<ConversationRow>> {
         const DOING: &str = "reading posts for a report";
         let mut conds = vec!["true".to_string()];
-        let mut args: Vec<DateTime<Utc>> = Vec::new();
-        if let Some(t) = since {
-            args.push(ms(t));
-            conds.push(format!("p.published_at >= ${}", args.len()));
-        }
-        if let Some(t) = until {
-            args.push(ms(t));
-            conds.push(format!("p.published_at < ${}", args.len()));
-        }
+        let args = period_conds("p.published_at", since, until, &mut conds);
         // Signals are found by substring in the compact analysis JSON (no per-row JSON parse), as in SQLite.
         let sql = format!(
             "SELECT p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
@@ -1135,15 +1145,7 @@ impl Store for PostgresStore {
             "jsonb_typeof(c.data::jsonb #> '{case,remedies}') = 'array'".to_string(),
             "c.data::jsonb #> '{case,remedies}' <> '[]'::jsonb".to_string(),
         ];
-        let mut args: Vec<DateTime<Utc>> = Vec::new();
-        if let Some(t) = since {
-            args.push(ms(t));
-            conds.push(format!("c.opened_at >= ${}", args.len()));
-        }
-        if let Some(t) = until {
-            args.push(ms(t));
-            conds.push(format!("c.opened_at < ${}", args.len()));
-        }
+        let args = period_conds("c.opened_at", since, until, &mut conds);
         let sql = format!(
             "SELECT min(x.brand), x.remedy, count(*) FROM ( \
                SELECT c.brand, r.value #>> '{{}}' AS remedy \
