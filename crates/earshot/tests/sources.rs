@@ -9,29 +9,12 @@ use earshot_store::{Accounts, SourceState, SqliteStore, Store, UserRow};
 use earshot_watch::fake::{Chaos, x::FakeX};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "whsec_health_test";
-type Received = Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>>;
-
-/// A webhook receiver on loopback that records every request.
-async fn receiver(received: Received) -> std::net::SocketAddr {
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-            let received = received.clone();
-            async move {
-                received.lock().unwrap().push((headers, body));
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
+mod support;
+use support::webhook::{Received, receiver};
 
 fn events(received: &Received, name: &str) -> Vec<(axum::http::HeaderMap, String)> {
     let got = received.lock().unwrap();

@@ -6,7 +6,9 @@ use assert_cmd::Command;
 use earshot_store::{CaseQuery, SqliteStore, Store, StormQuery};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+mod support;
 
 fn earshot() -> Command {
     let mut c = Command::cargo_bin("earshot").unwrap();
@@ -79,26 +81,11 @@ fn the_olivet_campaign_is_one_storm_and_one_storm_case() {
 
 #[test]
 fn a_storm_is_announced_by_a_signed_webhook() {
-    let received: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let received: support::webhook::Received = Arc::default();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let addr = {
         let received = received.clone();
-        runtime.block_on(async move {
-            let app = axum::Router::new().route(
-                "/hook",
-                axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-                    let received = received.clone();
-                    async move {
-                        received.lock().unwrap().push((headers, body));
-                        "ok"
-                    }
-                }),
-            );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-            addr
-        })
+        runtime.block_on(support::webhook::receiver(received))
     };
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("earshot.toml");

@@ -1,3 +1,6 @@
-//! Helpers shared by the integration tests (each test file that needs them declares `mod support;`).
+//! Helpers shared by the integration tests (each test file that needs them declares `mod support;`; a file uses
+//! only some of them).
+#![allow(dead_code)]
 
 pub mod chrome;
+pub mod webhook;
