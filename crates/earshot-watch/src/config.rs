@@ -9,6 +9,13 @@
 //! rules = ["@GiltCare", "#gilt"]   # X: filtered-stream rules to ensure; also the back-fill query
 //!
 //! [[sources]]
+//! kind = "mastodon"
+//! url = "https://mastodon.social"
+//! stream = "hashtag"               # public | hashtag | user
+//! tag = "gilt"
+//! transport = "websocket"          # sse (default) | websocket
+//!
+//! [[sources]]
 //! kind = "feed"
 //! url = "https://blog.example/comments/feed/"
 //! poll_interval = 300              # seconds
@@ -84,6 +91,17 @@ pub enum MastodonStream {
     User,
 }
 
+/// How a Mastodon stream is read: both carry the same events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MastodonTransport {
+    /// Server-sent events (`GET /api/v1/streaming/<stream>`).
+    #[default]
+    Sse,
+    /// One WebSocket (`/api/v1/streaming?stream=<stream>`), as Mastodon's own web client does.
+    Websocket,
+}
+
 /// One `[[sources]]` entry.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +125,9 @@ pub struct SourceConfig {
     pub stream: MastodonStream,
     /// Mastodon: the hashtag of a `hashtag` stream (without `#`).
     pub tag: Option<String>,
+    /// Mastodon: `sse` (default) or `websocket`.
+    #[serde(default)]
+    pub transport: MastodonTransport,
     /// Jetstream: seconds to rewind the cursor on resume (duplicates deduplicate), default 5.
     pub rewind: Option<f64>,
     /// First reconnect delay in seconds (default 1); doubles up to `reconnect_max`.
@@ -193,6 +214,9 @@ impl SourceConfig {
         }
         if self.kind == Kind::Mastodon && self.stream == MastodonStream::User && self.token_env.is_none() {
             return Err(invalid("a user stream needs token_env".into()));
+        }
+        if self.kind != Kind::Mastodon && self.transport != MastodonTransport::Sse {
+            return Err(invalid("transport is a Mastodon setting (sse or websocket)".into()));
         }
         seconds(&self.name, "poll_interval", self.poll_interval, 1.0)?;
         seconds(&self.name, "reconnect_min", self.reconnect_min, 1.0)?;

@@ -117,7 +117,7 @@ impl Jetstream {
 
 /// Re-serializes a pretty-printed event onto one line (the decoder reads one event per line); bytes that
 /// are not JSON are kept as they are and become one reject.
-fn one_line(bytes: Vec<u8>) -> Vec<u8> {
+pub(crate) fn one_line(bytes: Vec<u8>) -> Vec<u8> {
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(v) => serde_json::to_vec(&v).unwrap_or(bytes),
         Err(_) => bytes,

@@ -1,17 +1,20 @@
-//! Mastodon streaming over server-sent events, with REST catch-up after a gap.
+//! Mastodon streaming over server-sent events or a WebSocket, with REST catch-up after a gap.
 //!
-//! - Stream: `GET /api/v1/streaming/public`, `…/hashtag?tag=…` or `…/user` (with the access token), read
-//!   with `eventsource-stream`. Every event is handed over in the streaming API's WebSocket form,
-//!   `{"stream":[…],"event":"update","payload":"<status JSON>"}`, one line, which the `mastodon` decoder
-//!   reads (`update` → a post; `delete` carries only a server-local id and is skipped with that reason).
-//!   An event cut by a dropped connection is never dispatched (SSE dispatches on the blank line).
+//! - Stream (`transport = "sse"`, the default): `GET /api/v1/streaming/public`, `…/hashtag?tag=…` or `…/user`
+//!   (with the access token), read with `eventsource-stream`. An event cut by a dropped connection is never
+//!   dispatched (SSE dispatches on the blank line).
+//! - Stream (`transport = "websocket"`): `GET /api/v1/streaming?stream=public` (`hashtag&tag=…`, `user`)
+//!   upgraded to a WebSocket, the token in the `Authorization` header (never in the URL, which proxies log);
+//!   each text message is one event, `{"stream":[…],"event":"update","payload":"<status JSON>"}`.
+//! - Every event is handed over in that WebSocket form, one line, which the `mastodon` decoder reads
+//!   (`update` → a post; `delete` carries only a server-local id and is skipped with that reason).
 //! - Catch-up: once the new stream is open, `GET /api/v1/timelines/public` (`tag/:tag`, `home`) pages
 //!   forward from the cursor with `min_id` (Mastodon's `since_id` would return the *newest* page and
 //!   leave a hole in a long gap; `min_id` returns the statuses immediately after it), 40 at a time.
 //! - The cursor is the highest status id handed over: the serving instance's id, which is what its
 //!   `min_id`/`since_id` take (the post's own identity is its URI, see the decoder).
 
-use crate::config::{MastodonStream, SourceConfig};
+use crate::config::{MastodonStream, MastodonTransport, SourceConfig};
 use crate::source::{BoxFuture, Health, Link, Record, SessionEnd, Source, SourceError, max_id, status_error};
 use chrono::{DateTime, Utc};
 use earshot_core::decode::Decoder;
@@ -31,6 +34,13 @@ pub struct MastodonStreaming {
     base: String,
     stream: MastodonStream,
     tag: Option<String>,
+    transport: MastodonTransport,
+}
+
+#[derive(Deserialize)]
+struct WsEvent {
+    event: String,
+    payload: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +56,7 @@ impl MastodonStreaming {
             base: config.url.trim_end_matches('/').to_string(),
             stream: config.stream,
             tag: config.tag.as_deref().map(|t| t.trim_start_matches('#').to_string()),
+            transport: config.transport,
         }
     }
 
@@ -124,7 +135,90 @@ impl MastodonStreaming {
         Ok(())
     }
 
+    /// The WebSocket URL of the stream: the base URL's scheme turned into `ws`/`wss`.
+    pub fn websocket_url(&self) -> String {
+        let (scheme, rest) = match self.base.split_once("://") {
+            Some(("https", rest)) => ("wss", rest),
+            Some((_, rest)) => ("ws", rest),
+            None => ("ws", self.base.as_str()),
+        };
+        let mut params = vec![("stream", self.stream_name())];
+        if self.stream == MastodonStream::Hashtag
+            && let Some(tag) = &self.tag
+        {
+            params.push(("tag", tag));
+        }
+        match reqwest::Url::parse_with_params(&format!("{scheme}://{rest}/api/v1/streaming"), &params) {
+            Ok(u) => u.to_string(),
+            Err(_) => format!("{scheme}://{rest}/api/v1/streaming?stream={}", self.stream_name()),
+        }
+    }
+
+    /// The cursor and time an `update` event's status moves the source to.
+    fn advance(link: &Link, event: &str, data: &str) -> (Option<String>, Option<DateTime<Utc>>) {
+        if event == "update"
+            && let Ok(m) = serde_json::from_str::<StatusMeta>(data)
+        {
+            return (Some(max_id(link.cursor.as_deref(), &m.id)), m.created_at);
+        }
+        (None, None)
+    }
+
+    async fn run_websocket(&self, link: &mut Link) -> Result<SessionEnd, SourceError> {
+        use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+        let url = self.websocket_url();
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| SourceError::Failed(format!("bad streaming URL {url}: {e}")))?;
+        if let Some(t) = &link.token {
+            let value = format!("Bearer {t}")
+                .parse()
+                .map_err(|_| SourceError::Failed("the access token is not a valid header value".into()))?;
+            request.headers_mut().insert("authorization", value);
+        }
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
+            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status().as_u16() == 429 => {
+                let wait = crate::source::retry_after(resp.headers(), Utc::now()).unwrap_or(Duration::from_secs(60));
+                SourceError::RateLimited { wait, reason: "mastodon streaming answered 429".into() }
+            }
+            tokio_tungstenite::tungstenite::Error::Http(resp) if matches!(resp.status().as_u16(), 401 | 403) => {
+                SourceError::Unauthorized(format!(
+                    "mastodon streaming answered {}: the token was refused (expired, revoked or missing a scope)",
+                    resp.status()
+                ))
+            }
+            e => SourceError::Failed(format!("cannot open the streaming WebSocket at {}: {e}", self.base)),
+        })?;
+        link.health(Health::Connected).await?;
+        self.catch_up(link).await?;
+        loop {
+            let msg = match tokio::time::timeout(STALL, ws.next()).await {
+                Err(_) => return Err(SourceError::Failed(format!("no event or ping for {STALL:?}"))),
+                Ok(None) => return Ok(SessionEnd::Closed),
+                Ok(Some(Err(e))) => return Err(SourceError::Failed(format!("streaming read failed: {e}"))),
+                Ok(Some(Ok(m))) => m,
+            };
+            let bytes: Vec<u8> = match msg {
+                Message::Text(t) => t.as_str().as_bytes().to_vec(),
+                Message::Binary(b) => b.to_vec(),
+                Message::Close(_) => return Ok(SessionEnd::Closed),
+                _ => continue, // pings are answered by tungstenite
+            };
+            // The message is already the event line the decoder reads; only the cursor is looked up here.
+            let (cursor, at) = match serde_json::from_slice::<WsEvent>(&bytes) {
+                Ok(e) => Self::advance(link, &e.event, e.payload.as_deref().unwrap_or_default()),
+                Err(_) => (None, None),
+            };
+            let bytes = if bytes.contains(&b'\n') { crate::jetstream::one_line(bytes) } else { bytes };
+            link.emit(Record { bytes, cursor, at }).await?;
+        }
+    }
+
     async fn run(&self, link: &mut Link) -> Result<SessionEnd, SourceError> {
+        if self.transport == MastodonTransport::Websocket {
+            return self.run_websocket(link).await;
+        }
         let path = format!("/api/v1/streaming/{}", self.stream_name());
         let resp = self.request(link, &path).header("accept", "text/event-stream").send().await?;
         if !resp.status().is_success() {
@@ -140,13 +234,7 @@ impl MastodonStreaming {
                 Ok(Some(Err(e))) => return Err(SourceError::Failed(format!("streaming read failed: {e}"))),
                 Ok(Some(Ok(e))) => e,
             };
-            let (mut cursor, mut at) = (None, None);
-            if event.event == "update"
-                && let Ok(m) = serde_json::from_str::<StatusMeta>(&event.data)
-            {
-                cursor = Some(max_id(link.cursor.as_deref(), &m.id));
-                at = m.created_at;
-            }
+            let (cursor, at) = Self::advance(link, &event.event, &event.data);
             let bytes = self.event_line(&event.event, &event.data)?;
             link.emit(Record { bytes, cursor, at }).await?;
         }
@@ -160,5 +248,34 @@ impl Source for MastodonStreaming {
 
     fn session<'a>(&'a self, link: &'a mut Link) -> BoxFuture<'a, Result<SessionEnd, SourceError>> {
         Box::pin(self.run(link))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(entry: &str) -> MastodonStreaming {
+        MastodonStreaming::new(&toml::from_str::<SourceConfig>(entry).unwrap())
+    }
+
+    #[test]
+    fn websocket_urls_follow_the_base_scheme_and_stream() {
+        let s = source("kind = \"mastodon\"\nurl = \"https://mastodon.social/\"\ntransport = \"websocket\"");
+        assert_eq!(s.transport, MastodonTransport::Websocket);
+        assert_eq!(s.websocket_url(), "wss://mastodon.social/api/v1/streaming?stream=public");
+        let s = source("kind = \"mastodon\"\nurl = \"http://127.0.0.1:9\"\nstream = \"hashtag\"\ntag = \"#café ok\"");
+        assert_eq!(s.transport, MastodonTransport::Sse, "SSE unless asked");
+        assert_eq!(s.websocket_url(), "ws://127.0.0.1:9/api/v1/streaming?stream=hashtag&tag=caf%C3%A9+ok");
+    }
+
+    #[test]
+    fn transport_is_a_mastodon_setting() {
+        let err = crate::config::sources_from_toml(
+            "[[sources]]\nkind = \"feed\"\nurl = \"http://a\"\ntransport = \"websocket\"",
+            |_| None,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("transport is a Mastodon setting"), "{err}");
     }
 }

@@ -191,6 +191,15 @@ async fn drive(config: SourceConfig, source: Box<dyn Source>, mut link: Link, fa
                 let wait = wait + Duration::from_millis(fastrand::u64(0..250));
                 (wait, Some(Health::BackingOff { error, failing: attempt >= failing_after }))
             }
+            Err(SourceError::Unauthorized(error)) => {
+                attempt += 1;
+                let error = match &config.token_env {
+                    Some(var) => format!("{error}\nhint: renew the token in ${var} and restart"),
+                    None => format!("{error}\nhint: this source needs a token: set token_env in its [[sources]] entry"),
+                };
+                tracing::error!(source = %config.name, "{error}");
+                (backoff(attempt, min, max), Some(Health::BackingOff { error, failing: true }))
+            }
             Err(SourceError::Failed(error)) => {
                 attempt += 1;
                 tracing::warn!(source = %config.name, attempt, "{error}");

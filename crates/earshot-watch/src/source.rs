@@ -78,6 +78,10 @@ pub enum SourceError {
     /// A connection, HTTP or protocol error; retried with backoff.
     #[error("{0}")]
     Failed(String),
+    /// The platform refused the token (401/403): expired, revoked or lacking a scope. Retried with backoff in
+    /// case it is replaced, but the source counts as failing at once.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The watch is shutting down.
     #[error("stopped")]
     Stopped,
@@ -206,6 +210,12 @@ pub async fn status_error(what: &str, resp: reqwest::Response) -> SourceError {
     }
     let body = resp.text().await.unwrap_or_default();
     let body: String = body.chars().take(200).collect();
+    if matches!(status.as_u16(), 401 | 403) {
+        return SourceError::Unauthorized(format!(
+            "{what} answered {status}: the token was refused (expired, revoked or missing a scope): {}",
+            body.trim()
+        ));
+    }
     SourceError::Failed(format!("{what} answered {status}: {}", body.trim()))
 }
 

@@ -1,8 +1,10 @@
-//! A fake Mastodon server: streaming over server-sent events and the timelines used to catch up.
+//! A fake Mastodon server: streaming over server-sent events and a WebSocket, and the timelines used to catch up.
 //!
 //! `GET /api/v1/streaming/{public,hashtag,user}` streams `event: update` / `data: <status>` events from
 //! the newest status when the request arrives (Mastodon does not replay), a `:thump` heartbeat every
-//! second when idle, and now and then a `delete` event. `GET /api/v1/timelines/{public,tag/:tag,home}`
+//! second when idle, and now and then a `delete` event. `GET /api/v1/streaming?stream=…` upgraded to a
+//! WebSocket sends the same events as text messages, `{"stream":[…],"event":"update","payload":"<status>"}`,
+//! with a ping every idle second; drops close the TCP connection without a close frame. `GET /api/v1/timelines/{public,tag/:tag,home}`
 //! answers `min_id` (the page immediately after it), `since_id` (the newest page after it), `max_id` and
 //! `limit` (default 20, at most 40), newest first, with a `Link` header, as Mastodon does. A 429 carries
 //! `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0` and `X-RateLimit-Reset` (ISO 8601).
@@ -91,6 +93,127 @@ fn malformed(n: u64) -> Vec<u8> {
         }
         // A delete carries a server-local id only: skipped, with the reason.
         _ => format!("event: delete\ndata: {}\n\n", FIRST_ID + n).into_bytes(),
+    }
+}
+
+/// Post `i` as a WebSocket message.
+fn ws_event(t: &Timeline, i: u64, stream: &str) -> String {
+    json!({"stream": [stream], "event": "update", "payload": status(t, i).to_string()}).to_string()
+}
+
+fn ws_malformed(n: u64, stream: &str) -> String {
+    match n % 3 {
+        0 => "{\"stream\":[\"public\"],\"event\":\"update\",\"payload\":\"{\\\"id\\\": \\\"12\\\", \\\"cont".into(),
+        1 => json!({"stream": [stream], "event": "update",
+                    "payload": json!({"id": (50 + n).to_string(), "content": "<p>anonymous</p>"}).to_string()})
+        .to_string(),
+        _ => json!({"stream": [stream], "event": "delete", "payload": (FIRST_ID + n).to_string()}).to_string(),
+    }
+}
+
+/// `GET /api/v1/streaming?stream=…`: the WebSocket form of the streaming API.
+async fn streaming_ws(
+    State(s): State<Arc<Shared>>,
+    Query(q): Query<HashMap<String, String>>,
+    mut req: axum::extract::Request,
+) -> Response {
+    let headers = req.headers();
+    let token_ok = authorized(headers) || q.get("access_token").map(String::as_str) == Some(TOKEN);
+    let stream = q.get("stream").cloned().unwrap_or_default();
+    match stream.as_str() {
+        "public" => {}
+        "hashtag" if q.get("tag").is_some_and(|t| !t.is_empty()) => {}
+        "user" if token_ok => {}
+        "user" => return json_response(StatusCode::UNAUTHORIZED, json!({"error": "The access token is invalid"})),
+        _ => return json_response(StatusCode::BAD_REQUEST, json!({"error": "Unknown stream type"})),
+    }
+    let upgrade =
+        headers.get("upgrade").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let Some(key) = headers.get("sec-websocket-key").filter(|_| upgrade).cloned() else {
+        return json_response(StatusCode::BAD_REQUEST, json!({"error": "Expected a WebSocket upgrade"}));
+    };
+    let conn = s.counters.connections.fetch_add(1, Ordering::Relaxed);
+    if ConnChaos::rate_limited(&s.chaos, conn) {
+        s.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+        return rate_limited(&s.chaos);
+    }
+    let pos = s.timeline.published();
+    let chaos = s.chaos;
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else { return };
+        let io = hyper_util::rt::TokioIo::new(upgraded);
+        let ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            io,
+            tokio_tungstenite::tungstenite::protocol::Role::Server,
+            None,
+        )
+        .await;
+        ws_session(s, ws, ConnChaos::new(chaos, conn), pos, stream).await;
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-accept", tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes()))
+        .body(Body::empty())
+        .unwrap_or_default()
+}
+
+async fn ws_session<S>(
+    s: Arc<Shared>,
+    mut ws: tokio_tungstenite::WebSocketStream<S>,
+    mut chaos: ConnChaos,
+    mut pos: u64,
+    stream: String,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut epoch = s.epoch.clone();
+    epoch.mark_unchanged();
+    let mut last: Option<String> = None;
+    loop {
+        let published = tokio::select! {
+            p = s.timeline.wait_beyond(pos, Duration::from_secs(1)) => p,
+            _ = epoch.changed() => return,
+        };
+        if published <= pos {
+            if ws.send(Message::Ping(Vec::new().into())).await.is_err() {
+                return;
+            }
+            continue;
+        }
+        while pos < published {
+            if chaos.drop_now().is_some() {
+                // What was sent arrives; then gone without a close frame, like a crashed server or a cut cable.
+                s.counters.drops.fetch_add(1, Ordering::Relaxed);
+                // A FIN, not a reset: a reset can make the client's kernel discard what it has not read yet.
+                let _ = ws.flush().await;
+                let _ = tokio::io::AsyncWriteExt::shutdown(ws.get_mut()).await;
+                return;
+            }
+            pos += 1;
+            let e = ws_event(&s.timeline, pos, &stream);
+            if ws.feed(Message::text(e.clone())).await.is_err() {
+                return;
+            }
+            if chaos.duplicate()
+                && let Some(prev) = last.take()
+            {
+                s.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                let _ = ws.feed(Message::text(prev)).await;
+            }
+            if chaos.malformed() {
+                let n = s.counters.malformed.fetch_add(1, Ordering::Relaxed);
+                let _ = ws.feed(Message::text(ws_malformed(n, &stream))).await;
+            }
+            last = Some(e);
+        }
+        if ws.flush().await.is_err() {
+            return;
+        }
     }
 }
 
@@ -211,6 +334,7 @@ impl FakeMastodon {
         });
         let router = Router::new()
             .route("/api/v1/streaming/{kind}", axum::routing::get(streaming))
+            .route("/api/v1/streaming", axum::routing::get(streaming_ws))
             .route(
                 "/api/v1/timelines/public",
                 axum::routing::get(|s, h, q| async move { timeline(s, h, q, false).await }),
