@@ -1,8 +1,8 @@
 //! The ingest pipeline: read → detect format → decode → attribute to brands → batch → store.
 //!
 //! Three stages on their own threads: the caller's thread reads and decodes; an
-//! analysis stage attributes each post to brands and analyzes it (split over
-//! [`Ingestor::threads`] threads, in order); a writer thread commits batches.
+//! analysis stage attributes each post to brands and analyzes it (split over the
+//! [`AnalysisPool`]'s [`Ingestor::threads`] threads, in order); a writer thread commits batches.
 //! Bounded queues between them ([`WRITE_QUEUE`] batches) give back-pressure, so
 //! memory stays flat however large the input. Each batch commits in one
 //! transaction and is counted only once committed, so killing the process loses
@@ -17,6 +17,7 @@ use earshot_core::decode::{self, Decoded, Decoder, SNIFF_BYTES, SniffInput};
 use earshot_store::{AnalysisRow, Batch, NewPost, NewReject, Store};
 use serde::Serialize;
 use std::io::{self, Read};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Posts per transaction: large enough to amortise commit cost, small enough
@@ -134,7 +135,8 @@ impl<'a> Input<'a> {
 pub struct Ingestor<'s, S: Store> {
     store: &'s mut S,
     brands: Brands,
-    analysis: earshot_analyze::Context,
+    /// Started on the first input (or given with [`Ingestor::pool`]) and kept for every later one.
+    pool: Option<Arc<AnalysisPool>>,
     batch_size: usize,
     threads: usize,
     summary: Summary,
@@ -148,7 +150,7 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
     pub fn new(store: &'s mut S, brands: Brands) -> Self {
         Ingestor {
             store,
-            analysis: earshot_analyze::Context::new(brands.configs()),
+            pool: None,
             brands,
             batch_size: DEFAULT_BATCH,
             threads: 1,
@@ -169,6 +171,15 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
     /// split into contiguous runs and stays in input order.
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = n.max(1);
+        self
+    }
+
+    /// Analyzes on `pool` (started for the same brands), so that a caller ingesting many small inputs — `earshot
+    /// watch` commits every fraction of a second — keeps its analysis threads and their warm word caches.
+    /// The pool's thread count wins over [`Ingestor::threads`].
+    pub fn pool(mut self, pool: Arc<AnalysisPool>) -> Self {
+        self.threads = pool.threads();
+        self.pool = Some(pool);
         self
     }
 
@@ -224,34 +235,20 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
             }
             None => Box::new(full),
         };
-        let Ingestor { store, brands, analysis, batch_size, threads, summary, clock, .. } = self;
-        let (batch_size, threads) = (*batch_size, *threads);
-        let (brands, analysis, clock) = (&*brands, &*analysis, &**clock);
+        let pool =
+            self.pool.get_or_insert_with(|| Arc::new(AnalysisPool::new(self.threads, self.brands.clone()))).clone();
+        let Ingestor { store, batch_size, summary, clock, .. } = self;
+        let batch_size = *batch_size;
+        let clock = &**clock;
         let store: &mut S = store;
         std::thread::scope(|scope| -> Result<()> {
             let (to_analysis, decoded) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
             let (to_writer, queued) = std::sync::mpsc::sync_channel::<Batch>(WRITE_QUEUE);
-            // Helpers for the analysis stage live as long as this input, so their per-thread word caches stay warm.
-            let helpers: Vec<_> = (1..threads)
-                .map(|_| {
-                    let (to_helper, work) = std::sync::mpsc::channel::<Vec<NewPost>>();
-                    let (done, from_helper) = std::sync::mpsc::channel::<Vec<NewPost>>();
-                    scope.spawn(move || {
-                        for mut run in work {
-                            understand(&mut run, brands, analysis);
-                            if done.send(run).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                    (to_helper, from_helper)
-                })
-                .collect();
             let analyzer = scope.spawn(move || -> f64 {
                 let mut busy = Duration::ZERO;
                 for mut batch in decoded {
                     let t = Instant::now();
-                    understand_split(&mut batch.posts, &helpers, brands, analysis);
+                    pool.understand(&mut batch.posts);
                     busy += t.elapsed();
                     // A failed send means the writer stopped on an error, reported below.
                     if to_writer.send(batch).is_err() {
@@ -380,31 +377,88 @@ fn understand(posts: &mut [NewPost], brands: &Brands, ctx: &earshot_analyze::Con
     }
 }
 
-type Helper = (std::sync::mpsc::Sender<Vec<NewPost>>, std::sync::mpsc::Receiver<Vec<NewPost>>);
+/// Long-lived threads that attribute and analyze posts, so their per-thread word caches (VADER, the classifiers'
+/// feature rows) stay warm from one batch — and one input — to the next.
+///
+/// A batch is cut into contiguous runs, one per thread, and put back in order, so the result is the same for any
+/// number of threads. The threads end when the pool is dropped.
+pub struct AnalysisPool {
+    workers: Vec<PoolWorker>,
+}
 
-/// [`understand`] over contiguous runs of `posts`: the first on this thread, one on each helper, put back in order,
-/// so the result is the same for any number of helpers.
-fn understand_split(posts: &mut Vec<NewPost>, helpers: &[Helper], brands: &Brands, ctx: &earshot_analyze::Context) {
-    let parts = helpers.len() + 1;
-    if parts == 1 || posts.len() < 2 * parts {
-        understand(posts, brands, ctx);
-        return;
+struct PoolWorker {
+    to: Option<std::sync::mpsc::Sender<Vec<NewPost>>>,
+    from: std::sync::Mutex<std::sync::mpsc::Receiver<Vec<NewPost>>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AnalysisPool {
+    /// Starts `threads` (at least 1) analysis threads for `brands`, with the shipped models.
+    pub fn new(threads: usize, brands: Brands) -> AnalysisPool {
+        let shared = Arc::new((earshot_analyze::Context::new(brands.configs()), brands));
+        let workers = (0..threads.max(1))
+            .map(|i| {
+                let (to, work) = std::sync::mpsc::channel::<Vec<NewPost>>();
+                let (done, from) = std::sync::mpsc::channel::<Vec<NewPost>>();
+                let shared = shared.clone();
+                let handle = std::thread::Builder::new()
+                    .name(format!("analyze-{i}"))
+                    .spawn(move || {
+                        let (ctx, brands) = &*shared;
+                        for mut run in work {
+                            understand(&mut run, brands, ctx);
+                            if done.send(run).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                    .expect("cannot start an analysis thread");
+                PoolWorker { to: Some(to), from: std::sync::Mutex::new(from), handle: Some(handle) }
+            })
+            .collect();
+        AnalysisPool { workers }
     }
-    let run = posts.len().div_ceil(parts);
-    let mut runs: Vec<Vec<NewPost>> = Vec::with_capacity(parts);
-    while posts.len() > run {
-        runs.push(posts.split_off(posts.len() - run));
+
+    /// The number of analysis threads.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
     }
-    runs.reverse();
-    // A helper only goes away by panicking; the panic is then reported when the scope ends, and the batch must not
-    // reach the writer short of posts.
-    let sent = runs.len();
-    for (run, (to_helper, _)) in runs.drain(..).zip(helpers) {
-        to_helper.send(run).expect("an analysis helper stopped");
+
+    /// Attributes and analyzes `posts` in place, in order. One caller at a time: the batch's runs and their
+    /// results travel over each thread's one pair of channels.
+    pub fn understand(&self, posts: &mut Vec<NewPost>) {
+        let parts = if posts.len() < 2 * self.workers.len() { 1 } else { self.workers.len() };
+        let run = posts.len().div_ceil(parts).max(1);
+        let mut runs: Vec<Vec<NewPost>> = Vec::with_capacity(parts);
+        while posts.len() > run {
+            runs.push(posts.split_off(posts.len() - run));
+        }
+        runs.push(std::mem::take(posts));
+        runs.reverse();
+        // A worker only goes away by panicking; the batch must then not reach the writer short of posts.
+        let receivers: Vec<_> = self.workers[..runs.len()]
+            .iter()
+            .map(|w| w.from.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .collect();
+        for (run, w) in runs.into_iter().zip(&self.workers) {
+            w.to.as_ref().expect("pool in use").send(run).expect("an analysis thread stopped");
+        }
+        for from in receivers {
+            posts.extend(from.recv().expect("an analysis thread stopped"));
+        }
     }
-    understand(posts, brands, ctx);
-    for (_, from_helper) in &helpers[..sent] {
-        posts.extend(from_helper.recv().expect("an analysis helper stopped"));
+}
+
+impl Drop for AnalysisPool {
+    fn drop(&mut self) {
+        for w in &mut self.workers {
+            w.to = None;
+        }
+        for w in &mut self.workers {
+            if let Some(h) = w.handle.take() {
+                let _ = h.join();
+            }
+        }
     }
 }
 

@@ -149,8 +149,9 @@ pub struct Args {
 struct PipelineSink {
     store: AnyStore,
     brands: Brands,
-    /// Threads analyzing a batch, as `earshot ingest --threads` (the default: the machine's cores).
-    threads: usize,
+    /// Analysis threads kept for the whole watch (as many as `earshot ingest --threads` defaults to), so their word
+    /// caches stay warm across the many small commits.
+    pool: std::sync::Arc<earshot::ingest::AnalysisPool>,
     cases: earshot::cases::CaseStage,
     /// Webhooks and a second connection for the delivery journal (sending is async and journals as it goes).
     alerts: Option<(earshot_alerts::Alerts, Mutex<AnyStore>)>,
@@ -158,7 +159,7 @@ struct PipelineSink {
 
 impl Sink for PipelineSink {
     fn ingest(&mut self, source: &str, decoder: &'static dyn Decoder, input: &[u8]) -> Result<Counts> {
-        let mut ingestor = Ingestor::new(&mut self.store, self.brands.clone()).threads(self.threads);
+        let mut ingestor = Ingestor::new(&mut self.store, self.brands.clone()).pool(self.pool.clone());
         ingestor.ingest(Input::from_bytes(source, input), Some(decoder))?;
         let s = ingestor.finish()?;
         Ok(Counts {
@@ -192,6 +193,46 @@ impl Sink for PipelineSink {
     }
 }
 
+/// Runs `sources` (read from the config file at `config_path`, whose text is `text`) into the store of `db` until
+/// `idle` passes without a record, or Ctrl-C: what `earshot watch` does, and `earshot serve` on a thread of its own.
+pub(crate) fn watch(
+    config_path: &std::path::Path,
+    text: &str,
+    sources: Vec<earshot_watch::SourceConfig>,
+    db: &DbArg,
+    idle: Option<Duration>,
+) -> Result<earshot_watch::Summary> {
+    let mut store = db.open_with(Some(config_path))?;
+    let brand_configs = config::load_brands(config_path)?;
+    store.upsert_brands(&brand_configs, chrono::Utc::now())?;
+    let policies = earshot::cases::load_policies(Some(config_path))?;
+    let storms = earshot::storms::stage_from_config(&store, Some(config_path))?;
+    let cases = earshot::cases::CaseStage::open_with(&store, policies, Some(storms))?;
+    let alerts =
+        match earshot::alerts::from_toml(text).with_context(|| format!("in config file {}", config_path.display()))? {
+            Some(a) => Some((a, Mutex::new(db.open_with(Some(config_path))?))),
+            None => None,
+        };
+    let threads = super::ingest::default_threads();
+    let (health_alerts, sender) = match &alerts {
+        Some((a, _)) => {
+            let (tx, handle) = health_sender(a.clone())?;
+            (Some(tx), Some(handle))
+        }
+        None => (None, None),
+    };
+    let brands = Brands::new(brand_configs);
+    let pool = std::sync::Arc::new(earshot::ingest::AnalysisPool::new(threads, brands.clone()));
+    let sink = PipelineSink { store, brands, pool, cases, alerts };
+    let options = Options { exit_when_idle: idle, health_alerts, ..Options::default() };
+    let result = earshot_watch::run(sources, sink, options);
+    // The loop dropped its sender: alerts already raised are delivered (or given up) before returning.
+    if let Some(h) = sender {
+        let _ = h.join();
+    }
+    Ok(result?.0)
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let config_path = config::resolve(args.config.as_deref())?.context(
         "no config file: earshot watch reads its [[sources]] from earshot.toml\nhint: pass --config PATH or create ./earshot.toml (see README \"Live listening\")",
@@ -205,17 +246,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(s) => Some(Duration::from_secs_f64(s)),
         None => None,
     };
-    let mut store = args.db.open_with(Some(&config_path))?;
-    let brand_configs = config::load_brands(&config_path)?;
-    store.upsert_brands(&brand_configs, chrono::Utc::now())?;
-    let policies = earshot::cases::load_policies(Some(&config_path))?;
-    let storms = earshot::storms::stage_from_config(&store, Some(&config_path))?;
-    let cases = earshot::cases::CaseStage::open_with(&store, policies, Some(storms))?;
-    let alerts =
-        match earshot::alerts::from_toml(&text).with_context(|| format!("in config file {}", config_path.display()))? {
-            Some(a) => Some((a, Mutex::new(args.db.open_with(Some(&config_path))?))),
-            None => None,
-        };
     eprintln!(
         "watching {} source{}: {}{}",
         sources.len(),
@@ -223,22 +253,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         sources.iter().map(|s| format!("{} ({})", s.name, s.kind.as_str())).collect::<Vec<_>>().join(", "),
         if idle.is_none() { "; Ctrl-C stops" } else { "" }
     );
-    let threads = super::ingest::default_threads();
-    let (health_alerts, sender) = match &alerts {
-        Some((a, _)) => {
-            let (tx, handle) = health_sender(a.clone())?;
-            (Some(tx), Some(handle))
-        }
-        None => (None, None),
-    };
-    let sink = PipelineSink { store, brands: Brands::new(brand_configs), threads, cases, alerts };
-    let options = Options { exit_when_idle: idle, health_alerts, ..Options::default() };
-    let result = earshot_watch::run(sources, sink, options);
-    // The loop dropped its sender: alerts already raised are delivered (or given up) before exiting.
-    if let Some(h) = sender {
-        let _ = h.join();
-    }
-    let (summary, _sink) = result?;
+    let summary = watch(&config_path, &text, sources, &args.db, idle)?;
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {
