@@ -6,7 +6,7 @@
 use earshot::auth;
 use earshot::serve::{App, ServeOptions, serve};
 use earshot_store::{Accounts, SourceState, SqliteStore, Store, UserRow};
-use earshot_watch::fake::{Chaos, x::FakeX};
+use earshot_watch::fake::{Chaos, Counters, x::FakeX};
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use std::sync::Arc;
@@ -214,4 +214,71 @@ async fn the_sources_page_shows_failing_status_to_signed_in_users_escaped() {
         )),
         "{metrics}"
     );
+}
+
+/// `earshot serve` listens to its config's `[[sources]]` itself: posts from a live X stream land in the store while
+/// the inbox serves, and the source's health is saved.
+#[test]
+fn serve_runs_the_configured_sources() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let x = Arc::new(rt.block_on(FakeX::start(Chaos::default())));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("serve.db");
+    let config = dir.path().join("earshot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[brands]]\nname = \"Gilt\"\nhandles = [\"@GiltCare\"]\n\n\
+             [[sources]]\nname = \"x-live\"\nkind = \"x_stream\"\nurl = \"{}\"\ntoken_env = \"FAKE_X_TOKEN\"\n\
+             rules = [\"@GiltCare\"]\nreconnect_min = 0.02\n",
+            x.url()
+        ),
+    )
+    .unwrap();
+    drop(SqliteStore::open(&db).unwrap());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("earshot"))
+        .env_remove("EARSHOT_DB")
+        .env_remove("EARSHOT_CONFIG")
+        .env("FAKE_X_TOKEN", earshot_watch::fake::x::TOKEN)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _running = Running(child);
+    let start = Instant::now();
+    while Counters::get(&x.shared.counters.connections) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(30), "serve never connected to the source");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    x.timeline().publish(300);
+    let stored = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM posts WHERE source = 'x-live'", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    while stored() < 300 {
+        assert!(start.elapsed() < Duration::from_secs(60), "only {} of 300 live posts stored", stored());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The cursor and health are saved just after the posts they cover are committed.
+    let store = SqliteStore::open(&db).unwrap();
+    let last = earshot_watch::fake::x::tweet_id(300);
+    let state = loop {
+        let state = store.source_state("x-live").unwrap().expect("the source's health is saved");
+        if state.cursor.as_deref() == Some(last.as_str()) || start.elapsed() > Duration::from_secs(60) {
+            break state;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(state.cursor.as_deref(), Some(last.as_str()));
+    assert_eq!(state.status, "connected");
+    // The inbox is up at the same time.
+    let r = rt.block_on(client().get(format!("http://127.0.0.1:{port}/login")).send()).unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }

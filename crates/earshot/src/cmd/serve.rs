@@ -25,6 +25,10 @@ pub struct Args {
     /// Mark session cookies Secure (set this when serving behind HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Do not listen to the config's `[[sources]]` (by default `earshot serve` runs them as `earshot watch` does,
+    /// so the inbox fills and SLA clocks tick live). Use it when a separate `earshot watch` runs them.
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -58,8 +62,38 @@ pub fn run(args: Args) -> Result<ExitCode> {
         secure_cookies: args.secure_cookies,
         publishers,
     })?;
+    // The config's live sources, on a thread of their own with their own store connection.
+    let mut watcher = None;
+    if let Some(path) = config_path.as_ref().filter(|_| !args.no_watch) {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let sources = earshot_watch::sources_from_toml(&text, |name| std::env::var(name).ok())
+            .with_context(|| format!("in config file {}", path.display()))?;
+        if !sources.is_empty() {
+            println!(
+                "listening to {} source{}: {}",
+                sources.len(),
+                if sources.len() == 1 { "" } else { "s" },
+                sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            let (path, db) = (path.clone(), args.db.clone());
+            watcher = Some(
+                std::thread::Builder::new()
+                    .name("watch".into())
+                    .spawn(move || {
+                        let watched = super::watch::watch(&path, &text, sources, &db, None);
+                        if let Err(e) = &watched {
+                            tracing::error!("live sources stopped: {e:#}");
+                            eprintln!("error: live sources stopped: {e:#}");
+                        }
+                        watched
+                    })
+                    .context("cannot start the watch thread")?,
+            );
+        }
+    }
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    rt.block_on(async {
+    let served = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.addr)
             .await
             .with_context(|| format!("cannot listen on {}\nhint: pick a free port with --addr HOST:PORT", args.addr))?;
@@ -69,7 +103,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "hint: create a login with `earshot users add NAME --role agent --brand BRAND --db {}`",
             super::shown(&target)
         );
-        serve(app, listener).await
-    })?;
+        // Ctrl-C stops both: the watch commits what it read, then the process exits.
+        tokio::select! {
+            served = serve(app, listener) => served,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    });
+    if let Some(w) = watcher
+        && served.is_ok()
+    {
+        let summary =
+            w.join().map_err(|_| anyhow::anyhow!("the watch thread panicked"))?.context("live sources stopped")?;
+        eprintln!("watched {:.1}s: {} records, stored {}", summary.elapsed_s, summary.records, summary.stored);
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
 }
