@@ -30,7 +30,7 @@ fn demo_db(dir: &Path) -> PathBuf {
 fn demo_report_shows_the_three_brands_with_the_contract_fields() {
     let dir = tempfile::tempdir().unwrap();
     let rep = json_report(&demo_db(dir.path()));
-    assert_eq!(rep["methodology_version"], "1");
+    assert_eq!(rep["methodology_version"], "2");
     let brands = rep["brands"].as_array().unwrap();
     let names: Vec<&str> = brands.iter().map(|b| b["brand"].as_str().unwrap()).collect();
     for n in ["Gilt", "Brooks", "Gymboree"] {
