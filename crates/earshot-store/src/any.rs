@@ -201,11 +201,14 @@ impl Store for AnyStore {
     fn report_thread_rows(&self, threads: &[String]) -> Result<Vec<(String, ConversationRow)>> {
         each!(self, s => s.report_thread_rows(threads))
     }
-    fn report_account_inputs(&self) -> Result<ReportAccountInputs> {
-        each!(self, s => s.report_account_inputs())
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs> {
+        each!(self, s => s.report_account_inputs(min_customers))
     }
     fn write_report(&mut self, write: &ReportWrite) -> Result<()> {
         each!(self, s => s.write_report(write))
+    }
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool> {
+        each!(self, s => s.report_lease(holder, now, until))
     }
     fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts> {
         each!(self, s => s.report_facts(since, until))

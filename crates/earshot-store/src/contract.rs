@@ -147,6 +147,7 @@ contract_tests!(
     source_states_round_trip,
     remedy_counts_per_brand,
     report_facts_round_trip,
+    report_lease_is_held_by_one_at_a_time,
     storm_responses_per_brand,
 );
 
@@ -879,9 +880,10 @@ fn report_facts_round_trip<P: Place>() {
     })
     .unwrap();
     assert_eq!(s.report_state().unwrap(), Some(state(ids[2])));
-    let inputs = s.report_account_inputs().unwrap();
+    let inputs = s.report_account_inputs(1).unwrap();
     assert_eq!(inputs.care, vec![care("GILTCARE", 20, 8), care("other", 70, 7)], "earliest per key, earliest first");
     assert_eq!(inputs.pairs, vec![pair(30)]);
+    assert!(s.report_account_inputs(2).unwrap().pairs.is_empty(), "a replier with fewer customers cannot be a brand");
     assert_eq!(s.report_new_rows(0, 10).unwrap()[1].1.as_deref(), Some("x\u{1f}1"), "with its thread");
     let parents = s.report_rows_by_native("x", &["1".into(), "nope".into()]).unwrap();
     assert_eq!(
@@ -995,4 +997,18 @@ fn storm_responses_per_brand<P: Place>() {
     );
     let mid = s.storm_responses(Some(t(250)), Some(t(1500))).unwrap();
     assert_eq!(mid.iter().map(|r| r.storm_id.as_str()).collect::<Vec<_>>(), vec!["s2"], "detected in [since, until)");
+}
+
+fn report_lease_is_held_by_one_at_a_time<P: Place>() {
+    store!(p);
+    let mut s = p.open();
+    assert!(s.report_lease("a", t(0), Some(t(60))).unwrap(), "free");
+    assert!(!s.report_lease("b", t(10), Some(t(70))).unwrap(), "held by a");
+    assert!(s.report_lease("a", t(20), Some(t(80))).unwrap(), "a renews");
+    assert!(!s.report_lease("b", t(79), Some(t(100))).unwrap(), "renewed until 80");
+    assert!(s.report_lease("b", t(80), Some(t(100))).unwrap(), "expired: b takes it");
+    assert!(s.report_lease("b", t(81), None).unwrap(), "b releases");
+    assert!(s.report_lease("a", t(82), Some(t(90))).unwrap(), "released: a takes it");
+    assert!(s.report_lease("b", t(83), None).unwrap());
+    assert!(!s.report_lease("b", t(84), Some(t(90))).unwrap(), "only the holder releases");
 }

@@ -732,10 +732,15 @@ pub trait Store {
     fn report_threads(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
     /// Every post of these report threads, as `(thread, row)`.
     fn report_thread_rows(&self, threads: &[String]) -> Result<Vec<(String, ConversationRow)>>;
-    /// The stored inputs of brand-account discovery (care accounts, replier-opener pairs), earliest first.
-    fn report_account_inputs(&self) -> Result<ReportAccountInputs>;
+    /// The stored inputs of brand-account discovery (care accounts, replier-opener pairs), earliest first; only
+    /// the pairs of repliers with at least `min_customers` distinct customers (no other can be discovered).
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs>;
     /// Applies one change of the report's facts atomically.
     fn write_report(&mut self, write: &ReportWrite) -> Result<()>;
+    /// Takes (or renews) the lease that lets one process at a time bring the report's facts up to date:
+    /// true when `holder` now holds it until `until` (it was free, expired at `now`, or already held by
+    /// `holder`). `until: None` releases it.
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool>;
     /// Facts of inbound published in `[since, until)`: answered ones with the customer's latest posts about the
     /// brand filled in, and unanswered ones counted per brand per UTC day, keeping only the first opener of a
     /// thread for a brand in the period (`prev_published_ms` before `since`, or none).

@@ -1165,8 +1165,8 @@ impl Store for PostgresStore {
         self.report_thread_rows_pg(threads)
     }
 
-    fn report_account_inputs(&self) -> Result<ReportAccountInputs> {
-        self.report_account_inputs_pg()
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs> {
+        self.report_account_inputs_pg(min_customers)
     }
 
     fn write_report(&mut self, write: &ReportWrite) -> Result<()> {
@@ -1179,6 +1179,10 @@ impl Store for PostgresStore {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<StormResponse>> {
         self.storm_responses_pg(since, until)
+    }
+
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool> {
+        self.report_lease_pg(holder, now, until)
     }
 
     fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts> {

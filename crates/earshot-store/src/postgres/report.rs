@@ -139,7 +139,7 @@ impl PostgresStore {
         rows.iter().map(|r| Ok((r.try_get(15)?, conversation(r)?))).collect::<Result<_, postgres::Error>>().doing(DOING)
     }
 
-    pub(super) fn report_account_inputs_pg(&self) -> Result<ReportAccountInputs> {
+    pub(super) fn report_account_inputs_pg(&self, min_customers: usize) -> Result<ReportAccountInputs> {
         const DOING: &str = "reading brand-account discovery inputs";
         let mut conn = self.conn()?;
         let care = conn
@@ -165,8 +165,9 @@ impl PostgresStore {
         let pairs = conn
             .query(
                 "SELECT platform, replier, customer, replier_brand_author, customer_brand_author, replier_handle, \
-                 published_at, post_id FROM report_pairs ORDER BY published_at, post_id",
-                &[],
+                 published_at, post_id FROM report_pairs WHERE replier IN (SELECT replier FROM report_pairs \
+                 GROUP BY replier HAVING count(DISTINCT customer) >= $1) ORDER BY published_at, post_id",
+                &[&(min_customers as i64)],
             )
             .doing(DOING)?
             .iter()
@@ -426,5 +427,30 @@ impl PostgresStore {
             })
             .collect::<Result<_, _>>()
             .doing(DOING)
+    }
+}
+
+impl PostgresStore {
+    pub(super) fn report_lease_pg(
+        &mut self,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        const DOING: &str = "taking the report's refresh lease";
+        let conn = self.conn_mut()?;
+        let Some(until) = until else {
+            conn.execute("UPDATE report_lease SET until = 0 WHERE id = 1 AND holder = $1", &[&holder]).doing(DOING)?;
+            return Ok(true);
+        };
+        let changed = conn
+            .execute(
+                "INSERT INTO report_lease (id, holder, until) VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET \
+                 holder = excluded.holder, until = excluded.until \
+                 WHERE report_lease.holder = excluded.holder OR report_lease.until <= $3",
+                &[&holder, &until.timestamp_millis(), &now.timestamp_millis()],
+            )
+            .doing(DOING)?;
+        Ok(changed == 1)
     }
 }

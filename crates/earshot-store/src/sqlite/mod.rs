@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
 use earshot_core::decode::Position;
 use earshot_core::{Author, Metrics, Platform, Post, PostKind};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::LazyLock;
@@ -190,7 +190,9 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome> {
         let mut out = BatchOutcome::default();
-        let tx = self.conn.transaction().doing("starting a transaction")?;
+        // Immediate: the write lock is taken (waiting out the busy timeout) before the first read, so another
+        // writer committing in between (the report's facts, another process) cannot fail this one with BUSY.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).doing("starting a transaction")?;
         // Rows inserted by this batch get ids above the current maximum (ids are
         // assigned in increasing order and never reused while rows exist).
         let max_before: i64 = tx
@@ -501,7 +503,7 @@ impl Store for SqliteStore {
     }
 
     fn write_cases(&mut self, w: &CaseWrite, now: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction().doing("starting a transaction")?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).doing("starting a transaction")?;
         {
             let mut put_case = tx
                 .prepare_cached(
@@ -921,8 +923,8 @@ impl Store for SqliteStore {
         self.report_thread_rows_sqlite(threads)
     }
 
-    fn report_account_inputs(&self) -> Result<ReportAccountInputs> {
-        self.report_account_inputs_sqlite()
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs> {
+        self.report_account_inputs_sqlite(min_customers)
     }
 
     fn write_report(&mut self, write: &ReportWrite) -> Result<()> {
@@ -935,6 +937,10 @@ impl Store for SqliteStore {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<StormResponse>> {
         self.storm_responses_sqlite(since, until)
+    }
+
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool> {
+        self.report_lease_sqlite(holder, now, until)
     }
 
     fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts> {

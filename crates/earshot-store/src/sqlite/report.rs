@@ -7,7 +7,7 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use earshot_core::brand::Attribution;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 /// The columns of a [`ConversationRow`] (0–13), as `conversation_rows` reads them; `p` is posts, `a` post_analysis.
 const CONVERSATION: &str = "p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
@@ -140,7 +140,7 @@ impl SqliteStore {
         rows.collect::<rusqlite::Result<_>>().doing(DOING)
     }
 
-    pub(super) fn report_account_inputs_sqlite(&self) -> Result<ReportAccountInputs> {
+    pub(super) fn report_account_inputs_sqlite(&self, min_customers: usize) -> Result<ReportAccountInputs> {
         const DOING: &str = "reading brand-account discovery inputs";
         let mut care = self
             .conn
@@ -167,11 +167,12 @@ impl SqliteStore {
             .conn
             .prepare_cached(
                 "SELECT platform, replier, customer, replier_brand_author, customer_brand_author, replier_handle, \
-                 published_at, post_id FROM report_pairs ORDER BY published_at, post_id",
+                 published_at, post_id FROM report_pairs WHERE replier IN (SELECT replier FROM report_pairs \
+                 GROUP BY replier HAVING count(DISTINCT customer) >= ?1) ORDER BY published_at, post_id",
             )
             .doing(DOING)?;
         let pairs = pairs
-            .query_map([], |r| {
+            .query_map(params![min_customers as i64], |r| {
                 Ok(ReportPair {
                     platform: r.get(0)?,
                     replier: r.get(1)?,
@@ -191,7 +192,7 @@ impl SqliteStore {
 
     pub(super) fn write_report_sqlite(&mut self, w: &ReportWrite) -> Result<()> {
         const DOING: &str = "writing report facts";
-        let tx = self.conn.transaction().doing("starting a transaction")?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).doing("starting a transaction")?;
         if w.reset_facts {
             tx.execute_batch("DELETE FROM report_facts; DELETE FROM report_about;").doing(DOING)?;
         }
@@ -396,5 +397,32 @@ impl SqliteStore {
             })
             .doing(DOING)?;
         rows.collect::<rusqlite::Result<_>>().doing(DOING)
+    }
+}
+
+impl SqliteStore {
+    pub(super) fn report_lease_sqlite(
+        &mut self,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        const DOING: &str = "taking the report's refresh lease";
+        let Some(until) = until else {
+            self.conn
+                .execute("UPDATE report_lease SET until = 0 WHERE id = 1 AND holder = ?1", params![holder])
+                .doing(DOING)?;
+            return Ok(true);
+        };
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO report_lease (id, holder, until) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET \
+                 holder = excluded.holder, until = excluded.until \
+                 WHERE report_lease.holder = excluded.holder OR report_lease.until <= ?3",
+                params![holder, ms(until), ms(now)],
+            )
+            .doing(DOING)?;
+        Ok(changed == 1)
     }
 }

@@ -8,7 +8,10 @@
 //! accounts are: when the accounts change (a brand configured, a care account or a replier discovered),
 //! every thread is recomputed once.
 
-use super::metrics::{AboutMap, Accounts, InputsBuilder, about_rows, care_input, pair_input, thread_facts, thread_key};
+use super::metrics::{
+    AboutMap, Accounts, DISCOVERY_MIN_CUSTOMERS, InputsBuilder, about_rows, care_input, pair_input, thread_facts,
+    thread_key,
+};
 use earshot_store::{ConversationRow, ReportState, ReportWrite, Result, Store};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::time::Instant;
@@ -50,6 +53,54 @@ fn key_of(r: &ConversationRow) -> Key {
 /// Brings the stored facts up to date with every stored post; idempotent, and safe to interrupt (the
 /// state advances only once the facts are written).
 pub fn refresh<S: Store + ?Sized>(store: &mut S) -> Result<Refreshed> {
+    refresh_with_accounts(store).map(|(done, _)| done)
+}
+
+/// How long a refresher holds the lease without renewing it (it renews at every write).
+const LEASE_MS: i64 = 120_000;
+
+/// The lease that lets one refresher at a time write facts (a report run during an ingest, a dashboard
+/// beside `watch`): the others wait for it, then find little or nothing left to do.
+struct Lease {
+    holder: String,
+}
+
+impl Lease {
+    fn take<S: Store + ?Sized>(store: &mut S) -> Result<Lease> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let lease = Lease { holder: format!("{}-{nanos}", std::process::id()) };
+        while !lease.renew(store)? {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Ok(lease)
+    }
+
+    /// Extends the lease; false when another refresher holds it.
+    fn renew<S: Store + ?Sized>(&self, store: &mut S) -> Result<bool> {
+        let now = chrono::Utc::now();
+        store.report_lease(&self.holder, now, Some(now + chrono::TimeDelta::milliseconds(LEASE_MS)))
+    }
+
+    /// Writes `w` while holding the lease.
+    fn write<S: Store + ?Sized>(&self, store: &mut S, w: &ReportWrite) -> Result<()> {
+        if !self.renew(store)? {
+            tracing::warn!("the report's refresh lease expired and another process took it; continuing");
+        }
+        store.write_report(w)
+    }
+}
+
+/// [`refresh`], also returning the brand accounts the facts are now computed for.
+pub fn refresh_with_accounts<S: Store + ?Sized>(store: &mut S) -> Result<(Refreshed, Accounts)> {
+    let lease = Lease::take(store)?;
+    let result = refresh_leased(store, &lease);
+    let released = store.report_lease(&lease.holder, chrono::Utc::now(), None);
+    let out = result?;
+    released?;
+    Ok(out)
+}
+
+fn refresh_leased<S: Store + ?Sized>(store: &mut S, lease: &Lease) -> Result<(Refreshed, Accounts)> {
     let started = Instant::now();
     let state = store.report_state()?;
     let old_through = state.as_ref().map_or(0, |s| s.through_id);
@@ -63,7 +114,7 @@ pub fn refresh<S: Store + ?Sized>(store: &mut S) -> Result<Refreshed> {
         let Some(last) = chunk.last().map(|(r, _)| r.id) else { break };
         let n = chunk.len() as u64;
         let (write, touched) = thread_chunk(store, chunk, old_through)?;
-        store.write_report(&write)?;
+        lease.write(store, &write)?;
         if !overflow {
             dirty.extend(touched);
             if dirty.len() > MAX_DIRTY {
@@ -77,19 +128,19 @@ pub fn refresh<S: Store + ?Sized>(store: &mut S) -> Result<Refreshed> {
     }
 
     let configs = store.brands()?;
-    let accounts = Accounts::from_inputs(&configs, &store.report_account_inputs()?);
+    let accounts = Accounts::from_inputs(&configs, &store.report_account_inputs(DISCOVERY_MIN_CUSTOMERS)?);
     let fingerprint = accounts.fingerprint();
     out.rebuilt = overflow || state.as_ref().is_none_or(|s| s.fingerprint != fingerprint);
     if out.rebuilt {
         // Marked first, so an interrupted rebuild is redone by the next refresh.
         let marker = ReportState { fingerprint: String::new(), through_id: old_through, posts };
-        store.write_report(&ReportWrite { reset_facts: true, state: Some(marker), ..ReportWrite::default() })?;
+        lease.write(store, &ReportWrite { reset_facts: true, state: Some(marker), ..ReportWrite::default() })?;
         let mut after: Option<String> = None;
         loop {
             let keys = store.report_threads(after.as_deref(), THREADS_PER_CHUNK)?;
             let Some(last) = keys.last().cloned() else { break };
             let write = facts_of(store, &accounts, &keys, false)?;
-            store.write_report(&write)?;
+            lease.write(store, &write)?;
             out.threads += keys.len() as u64;
             after = Some(last);
         }
@@ -98,16 +149,16 @@ pub fn refresh<S: Store + ?Sized>(store: &mut S) -> Result<Refreshed> {
         keys.sort_unstable();
         for chunk in keys.chunks(THREADS_PER_CHUNK) {
             let write = facts_of(store, &accounts, chunk, true)?;
-            store.write_report(&write)?;
+            lease.write(store, &write)?;
             out.threads += chunk.len() as u64;
         }
     }
     if out.posts > 0 || out.rebuilt || state.is_none() {
         let state = ReportState { fingerprint, through_id: through, posts };
-        store.write_report(&ReportWrite { state: Some(state), ..ReportWrite::default() })?;
+        lease.write(store, &ReportWrite { state: Some(state), ..ReportWrite::default() })?;
     }
     out.elapsed_s = started.elapsed().as_secs_f64();
-    Ok(out)
+    Ok((out, accounts))
 }
 
 /// Threads one chunk of new posts (id order): the mappings, renames and discovery inputs to write, and the

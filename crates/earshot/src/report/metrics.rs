@@ -1036,6 +1036,48 @@ mod tests {
     }
 
     #[test]
+    fn storms_per_brand_with_time_to_first_answer() {
+        let rows = vec![row(1, "cust", false, 0, None, &["acme"]), row(2, "acme", true, 60, Some(1), &[])];
+        let mut rep = build(&[], rows, None, None, None);
+        let storm = |id: &str, brand: &str, started: i64, answer: Option<i64>| StormResponse {
+            brand: brand.into(),
+            storm_id: id.into(),
+            kind: "volume".into(),
+            started_ms: started * 1000,
+            detected_ms: started * 1000 + 600_000,
+            first_answer_ms: answer.map(|a| a * 1000),
+        };
+        rep.add_storms(&[
+            storm("a", "ACME", 100, Some(400)),
+            storm("b", "acme", 1000, Some(1060)),
+            storm("c", "acme", 5000, Some(9000)),
+            storm("d", "acme", 7000, None),
+            storm("e", "globex", 0, Some(10)),
+        ]);
+        let acme = &rep.brands[0];
+        assert_eq!((acme.storms, acme.storms_answered), (4, 3), "names compare ignoring case");
+        assert_eq!((acme.storm_first_answer_median_s, acme.storm_first_answer_p90_s), (Some(300.0), Some(4000.0)));
+    }
+
+    #[test]
+    fn business_hours_count_only_opening_hours() {
+        // Inbound Friday 2017-07-14 16:30 UTC, answered Monday 09:30: one business hour (Fri 16:30-17:00
+        // and Mon 09:00-09:30) on a Mon-Fri 09:00-17:00 UTC calendar.
+        let friday = 1_500_049_800 - 1_500_000_000;
+        let monday = friday + 3 * 86_400 - 7 * 3600;
+        let rows = vec![row(1, "cust", false, friday, None, &["acme"]), row(2, "acme", true, monday, Some(1), &[])];
+        let mut rep = build(&[], rows, None, None, None);
+        let cal = Calendar::new("UTC", [("mon-fri", "09:00-17:00")], []).unwrap();
+        rep.add_business_hours(|b| (b == "acme").then_some(&cal));
+        let acme = &rep.brands[0];
+        assert_eq!(acme.first_response_median_s, Some((monday - friday) as f64));
+        assert_eq!(
+            (acme.first_response_business_median_s, acme.business_calendar.as_deref()),
+            (Some(3600.0), Some("UTC"))
+        );
+    }
+
+    #[test]
     fn configured_handles_and_discovery() {
         let cfg = BrandConfig {
             name: "Acme".into(),

@@ -28,9 +28,7 @@ pub fn from_store<S: Store + ?Sized>(
     by: Option<Period>,
     chart_trends: bool,
 ) -> earshot_store::Result<Report> {
-    refresh(store)?;
-    let configs = store.brands()?;
-    let accounts = metrics::Accounts::from_inputs(&configs, &store.report_account_inputs()?);
+    let (_, accounts) = facts::refresh_with_accounts(store)?;
     let facts = store.report_facts(since, until)?;
     let posts = store.report_state()?.map_or(0, |s| s.posts as usize);
     let by = by.or_else(|| {

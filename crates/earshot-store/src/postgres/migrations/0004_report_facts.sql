@@ -61,10 +61,19 @@ CREATE TABLE report_pairs (
     post_id               BIGINT NOT NULL,
     PRIMARY KEY (platform, replier, customer, replier_brand_author, customer_brand_author)
 );
+-- Only repliers answering at least 5 distinct customers can be discovered: counted from this index.
+CREATE INDEX report_pairs_replier ON report_pairs (replier, customer);
 
 CREATE TABLE report_state (
     id          INTEGER PRIMARY KEY CHECK (id = 1),
     fingerprint TEXT    NOT NULL,
     through_id  BIGINT  NOT NULL,
     posts       BIGINT  NOT NULL
+);
+
+-- One refresher at a time (a process holding the lease until `until`, ms); see Store::report_lease.
+CREATE TABLE report_lease (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    holder TEXT    NOT NULL,
+    until  BIGINT  NOT NULL
 );
