@@ -184,3 +184,16 @@ pub struct StormResponse {
     /// (their `first_response_at`), ms.
     pub first_answer_ms: Option<i64>,
 }
+
+/// The whole UTC days within `[lo, hi)` ms, as `[first day start, end of the last whole day)` (empty when
+/// `first >= end`); unbounded sides stay unbounded.
+pub(crate) fn whole_days(lo: i64, hi: i64) -> (i64, i64) {
+    const DAY: i64 = 86_400_000;
+    let first = if lo == i64::MIN {
+        i64::MIN
+    } else {
+        lo.div_euclid(DAY).saturating_add(i64::from(lo.rem_euclid(DAY) != 0)).saturating_mul(DAY)
+    };
+    let end = if hi == i64::MAX { i64::MAX } else { hi.div_euclid(DAY).saturating_mul(DAY) };
+    (first, end)
+}

@@ -194,7 +194,8 @@ impl PostgresStore {
         const DOING: &str = "writing report facts";
         let mut tx = self.conn_mut()?.transaction().doing("starting a transaction")?;
         if w.reset_facts {
-            tx.batch_execute("DELETE FROM report_facts; DELETE FROM report_about;").doing(DOING)?;
+            tx.batch_execute("DELETE FROM report_facts; DELETE FROM report_about; DELETE FROM report_unanswered_days;")
+                .doing(DOING)?;
         }
         for (old, new) in &w.renames {
             tx.execute("UPDATE report_post_threads SET thread = $2 WHERE thread = $1", &[old, new]).doing(DOING)?;
@@ -369,27 +370,45 @@ impl PostgresStore {
             })
             .collect::<Result<_, _>>()
             .doing(DOING)?;
-        // Unanswered inbound per brand per UTC day, from the covering partial index; only the first opener of
-        // a thread for a brand in the period (an earlier one before `since`, or none).
-        let rows = conn
-            .query(
-                "SELECT brand, published_at - mod(mod(published_at, 86400000) + 86400000, 86400000) AS day, count(*) \
-                 FROM report_facts WHERE first_reply_at IS NULL AND published_at >= $1 AND published_at < $2 \
-                 AND (prev_published_at IS NULL OR prev_published_at < $1) GROUP BY brand, day",
-                &[&lo, &hi],
-            )
-            .doing(DOING)?;
-        let unanswered = rows
-            .iter()
-            .map(|r| -> Result<_, postgres::Error> {
-                Ok(UnansweredDay {
-                    brand: r.try_get(0)?,
-                    day_ms: r.try_get(1)?,
-                    inbound: r.try_get::<_, i64>(2)? as u64,
-                })
-            })
-            .collect::<Result<_, _>>()
-            .doing(DOING)?;
+        // Unanswered inbound: whole days of the period from the per-day counts; the partial first and last
+        // days, and later openers of a thread (whose first opener is before `since`), from the facts.
+        let (first_day, end_day) = crate::report::whole_days(lo, hi);
+        let mut unanswered: Vec<UnansweredDay> = Vec::new();
+        let mut counted = |sql: &str, a: i64, b: i64| -> Result<()> {
+            for r in conn.query(sql, &[&a, &b]).doing(DOING)? {
+                let day = || -> Result<_, postgres::Error> {
+                    Ok(UnansweredDay {
+                        brand: r.try_get(0)?,
+                        day_ms: r.try_get(1)?,
+                        inbound: r.try_get::<_, i64>(2)? as u64,
+                    })
+                };
+                unanswered.push(day().doing(DOING)?);
+            }
+            Ok(())
+        };
+        const DAYS: &str =
+            "SELECT brand, day, inbound FROM report_unanswered_days WHERE day >= $1 AND day < $2 AND inbound > 0";
+        const EDGE: &str = "SELECT brand, published_at - mod(mod(published_at, 86400000) + 86400000, 86400000) AS day, \
+             count(*) FROM report_facts WHERE first_reply_at IS NULL AND published_at >= $1 AND published_at < $2 \
+             AND prev_published_at IS NULL GROUP BY brand, day";
+        if first_day < end_day {
+            counted(DAYS, first_day, end_day)?;
+            for (a, b) in [(lo, first_day), (end_day, hi)] {
+                if a < b {
+                    counted(EDGE, a, b)?;
+                }
+            }
+        } else if lo < hi {
+            counted(EDGE, lo, hi)?;
+        }
+        counted(
+            "SELECT brand, published_at - mod(mod(published_at, 86400000) + 86400000, 86400000) AS day, count(*) \
+             FROM report_facts WHERE first_reply_at IS NULL AND prev_published_at IS NOT NULL \
+             AND published_at >= $1 AND published_at < $2 AND prev_published_at < $1 GROUP BY brand, day",
+            lo,
+            hi,
+        )?;
         Ok(ReportFacts { answered, unanswered })
     }
 }

@@ -43,6 +43,10 @@ fn conversation(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     })
 }
 
+fn unanswered_day(r: &Row<'_>) -> rusqlite::Result<UnansweredDay> {
+    Ok(UnansweredDay { brand: r.get(0)?, day_ms: r.get(1)?, inbound: r.get::<_, i64>(2)? as u64 })
+}
+
 fn json_list(v: &[String]) -> Result<String> {
     serde_json::to_string(v).map_err(|source| StoreError::Codec { what: "id list", source })
 }
@@ -194,7 +198,8 @@ impl SqliteStore {
         const DOING: &str = "writing report facts";
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).doing("starting a transaction")?;
         if w.reset_facts {
-            tx.execute_batch("DELETE FROM report_facts; DELETE FROM report_about;").doing(DOING)?;
+            tx.execute_batch("DELETE FROM report_facts; DELETE FROM report_about; DELETE FROM report_unanswered_days;")
+                .doing(DOING)?;
         }
         for (old, new) in &w.renames {
             tx.execute("UPDATE report_post_threads SET thread = ?2 WHERE thread = ?1", params![old, new])
@@ -249,7 +254,7 @@ impl SqliteStore {
             }
             let mut fact = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO report_facts (answered, published_at, post_id, brand, thread, platform, \
+                    "INSERT INTO report_facts (answered, published_at, post_id, brand, thread, platform, \
                      customer, prev_published_at, first_reply_at, brand_posts, resolution, recovery, after_any, \
                      after_loyal, after_churn) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )
@@ -343,23 +348,39 @@ impl SqliteStore {
             .doing(DOING)?
             .collect::<rusqlite::Result<_>>()
             .doing(DOING)?;
-        // Unanswered inbound, counted per brand per UTC day in another range (the first opener of a thread
-        // for a brand in the period only: an earlier one before `since`, or none).
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT brand, published_at - (published_at % 86400000 + 86400000) % 86400000 AS day, count(*) \
-                 FROM report_facts WHERE answered = 0 AND published_at >= ?1 AND published_at < ?2 \
-                 AND (prev_published_at IS NULL OR prev_published_at < ?1) GROUP BY brand, day",
-            )
-            .doing(DOING)?;
-        let unanswered = stmt
-            .query_map(params![lo, hi], |r| {
-                Ok(UnansweredDay { brand: r.get(0)?, day_ms: r.get(1)?, inbound: r.get::<_, i64>(2)? as u64 })
-            })
-            .doing(DOING)?
-            .collect::<rusqlite::Result<_>>()
-            .doing(DOING)?;
+        // Unanswered inbound: whole days of the period from the per-day counts; the partial first and last
+        // days, and later openers of a thread (whose first opener is before `since`), from the facts.
+        let (first_day, end_day) = crate::report::whole_days(lo, hi);
+        let mut unanswered: Vec<UnansweredDay> = Vec::new();
+        let mut counted = |sql: &str, a: i64, b: i64| -> Result<()> {
+            let mut stmt = self.conn.prepare_cached(sql).doing(DOING)?;
+            let rows = stmt.query_map(params![a, b], unanswered_day).doing(DOING)?;
+            unanswered.extend(rows.collect::<rusqlite::Result<Vec<_>>>().doing(DOING)?);
+            Ok(())
+        };
+        const DAYS: &str =
+            "SELECT brand, day, inbound FROM report_unanswered_days WHERE day >= ?1 AND day < ?2 AND inbound > 0";
+        const EDGE: &str = "SELECT brand, published_at - (published_at % 86400000 + 86400000) % 86400000 AS day, \
+             count(*) FROM report_facts WHERE answered = 0 AND published_at >= ?1 AND published_at < ?2 \
+             AND prev_published_at IS NULL GROUP BY brand, day";
+        if first_day < end_day {
+            counted(DAYS, first_day, end_day)?;
+            for (a, b) in [(lo, first_day), (end_day, hi)] {
+                if a < b {
+                    counted(EDGE, a, b)?;
+                }
+            }
+        } else if lo < hi {
+            counted(EDGE, lo, hi)?;
+        }
+        // Later openers of a thread count when the thread's first opener is before `since`.
+        counted(
+            "SELECT brand, published_at - (published_at % 86400000 + 86400000) % 86400000 AS day, count(*) \
+             FROM report_facts INDEXED BY report_facts_later WHERE answered = 0 AND prev_published_at IS NOT NULL \
+             AND published_at >= ?1 AND published_at < ?2 AND prev_published_at < ?1 GROUP BY brand, day",
+            lo,
+            hi,
+        )?;
         Ok(ReportFacts { answered, unanswered })
     }
 }

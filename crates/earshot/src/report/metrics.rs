@@ -730,7 +730,7 @@ pub fn aggregate(
     let index = accounts.index_by_exact_name();
     let brand_ix = |f: &ReportFact| index.get(f.brand.as_str()).copied().unwrap_or(usize::MAX);
     // The order inbound are scored in (means are summed in it): published time, post, brand.
-    facts.sort_by_key(|f| (f.published_ms, f.post_id, brand_ix(f)));
+    facts.sort_by_cached_key(|f| (f.published_ms, f.post_id, brand_ix(f)));
     let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
     let in_period = |t: DateTime<Utc>| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
     let mut accs: Vec<Acc> = accounts.brands.iter().map(|_| Acc::default()).collect();

@@ -29,6 +29,36 @@ CREATE INDEX report_facts_thread ON report_facts (thread);
 CREATE INDEX report_facts_answered ON report_facts (published_at) WHERE first_reply_at IS NOT NULL;
 CREATE INDEX report_facts_unanswered ON report_facts (published_at, brand, prev_published_at)
     WHERE first_reply_at IS NULL;
+CREATE INDEX report_facts_later ON report_facts (published_at)
+    WHERE first_reply_at IS NULL AND prev_published_at IS NOT NULL;
+
+-- Unanswered first openers per brand per UTC day (ms), kept by a trigger, as SQLite's 0011.
+CREATE TABLE report_unanswered_days (
+    brand   TEXT   NOT NULL,
+    day     BIGINT NOT NULL,
+    inbound BIGINT NOT NULL,
+    PRIMARY KEY (brand, day)
+);
+CREATE FUNCTION report_facts_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.first_reply_at IS NULL AND NEW.prev_published_at IS NULL THEN
+            INSERT INTO report_unanswered_days (brand, day, inbound)
+            VALUES (NEW.brand, NEW.published_at - mod(mod(NEW.published_at, 86400000) + 86400000, 86400000), 1)
+            ON CONFLICT (brand, day) DO UPDATE SET inbound = report_unanswered_days.inbound + 1;
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF OLD.first_reply_at IS NULL AND OLD.prev_published_at IS NULL THEN
+        UPDATE report_unanswered_days SET inbound = inbound - 1
+        WHERE brand = OLD.brand
+          AND day = OLD.published_at - mod(mod(OLD.published_at, 86400000) + 86400000, 86400000);
+    END IF;
+    RETURN OLD;
+END
+$$;
+CREATE TRIGGER report_facts_count AFTER INSERT OR DELETE ON report_facts
+    FOR EACH ROW EXECUTE FUNCTION report_facts_count();
 
 CREATE TABLE report_about (
     platform      TEXT   NOT NULL,

@@ -31,6 +31,31 @@ CREATE TABLE report_facts (
     PRIMARY KEY (answered, published_at, post_id, brand)
 ) WITHOUT ROWID;
 CREATE INDEX report_facts_thread ON report_facts (thread);
+-- Later openers of a thread for a brand (rare): counted only when the first one is before the period.
+CREATE INDEX report_facts_later ON report_facts (published_at) WHERE answered = 0 AND prev_published_at IS NOT NULL;
+
+-- Unanswered first openers per brand per UTC day (ms), kept by triggers: a report over whole days reads
+-- these counts instead of millions of unanswered facts (only the period's partial first and last days are
+-- counted from report_facts).
+CREATE TABLE report_unanswered_days (
+    brand   TEXT    NOT NULL,
+    day     INTEGER NOT NULL,
+    inbound INTEGER NOT NULL,
+    PRIMARY KEY (brand, day)
+) WITHOUT ROWID;
+CREATE TRIGGER report_facts_count AFTER INSERT ON report_facts
+    WHEN NEW.answered = 0 AND NEW.prev_published_at IS NULL
+BEGIN
+    INSERT INTO report_unanswered_days (brand, day, inbound)
+    VALUES (NEW.brand, NEW.published_at - (NEW.published_at % 86400000 + 86400000) % 86400000, 1)
+    ON CONFLICT (brand, day) DO UPDATE SET inbound = inbound + 1;
+END;
+CREATE TRIGGER report_facts_uncount AFTER DELETE ON report_facts
+    WHEN OLD.answered = 0 AND OLD.prev_published_at IS NULL
+BEGIN
+    UPDATE report_unanswered_days SET inbound = inbound - 1
+    WHERE brand = OLD.brand AND day = OLD.published_at - (OLD.published_at % 86400000 + 86400000) % 86400000;
+END;
 
 -- A customer's latest posts about a brand (kept vs lost).
 CREATE TABLE report_about (
