@@ -3,8 +3,8 @@
 
 use crate::{
     Accounts, AlertRow, AnalysisRow, Batch, BatchOutcome, CaseQuery, CaseRow, CaseWrite, ConversationRow, PostQuery,
-    Result, SessionRow, Snapshot, SourceState, SqliteStore, Stats, Store, StoredCaseEvent, StoredPost, StoredReject,
-    StormQuery, StormRow, UserRow,
+    ReportAccountInputs, ReportFacts, ReportState, ReportWrite, Result, SessionRow, Snapshot, SourceState, SqliteStore,
+    Stats, Store, StoredCaseEvent, StoredPost, StoredReject, StormQuery, StormResponse, StormRow, UserRow,
 };
 use chrono::{DateTime, Utc};
 use earshot_core::brand::BrandConfig;
@@ -178,6 +178,47 @@ impl Store for AnyStore {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<(String, String, u64)>> {
         each!(self, s => s.remedy_counts(since, until))
+    }
+    fn report_state(&self) -> Result<Option<ReportState>> {
+        each!(self, s => s.report_state())
+    }
+    fn report_new_rows(&self, after_id: i64, limit: usize) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        each!(self, s => s.report_new_rows(after_id, limit))
+    }
+    fn report_rows_by_native(
+        &self,
+        platform: &str,
+        native_ids: &[String],
+    ) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        each!(self, s => s.report_rows_by_native(platform, native_ids))
+    }
+    fn report_children(&self, platform: &str, native_ids: &[String], max_id: i64) -> Result<Vec<(String, String)>> {
+        each!(self, s => s.report_children(platform, native_ids, max_id))
+    }
+    fn report_threads(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        each!(self, s => s.report_threads(after, limit))
+    }
+    fn report_thread_rows(&self, threads: &[String]) -> Result<Vec<(String, ConversationRow)>> {
+        each!(self, s => s.report_thread_rows(threads))
+    }
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs> {
+        each!(self, s => s.report_account_inputs(min_customers))
+    }
+    fn write_report(&mut self, write: &ReportWrite) -> Result<()> {
+        each!(self, s => s.write_report(write))
+    }
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool> {
+        each!(self, s => s.report_lease(holder, now, until))
+    }
+    fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts> {
+        each!(self, s => s.report_facts(since, until))
+    }
+    fn storm_responses(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StormResponse>> {
+        each!(self, s => s.storm_responses(since, until))
     }
     fn source_state(&self, name: &str) -> Result<Option<SourceState>> {
         each!(self, s => s.source_state(name))

@@ -9,7 +9,8 @@
 
 use crate::{
     Accounts, AlertRow, AnalysisRow, Batch, CaseEvent, CaseLink, CaseQuery, CaseRow, CaseWrite, NewPost, NewReject,
-    PostQuery, Snapshot, SourceState, SqliteStore, Store, StormQuery, StormRow, UserRow,
+    PostQuery, ReportAbout, ReportCare, ReportFact, ReportFacts, ReportPair, ReportState, ReportWrite, Snapshot,
+    SourceState, SqliteStore, Store, StormQuery, StormRow, UnansweredDay, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -145,6 +146,9 @@ contract_tests!(
     storm_members_and_cases_of_posts,
     source_states_round_trip,
     remedy_counts_per_brand,
+    report_facts_round_trip,
+    report_lease_is_held_by_one_at_a_time,
+    storm_responses_per_brand,
 );
 
 /// Opens a place's store, or ends the test when the backend is not available here.
@@ -787,4 +791,224 @@ fn remedy_counts_per_brand<P: Place>() {
         "customer cases only, text remedies only, by brand then remedy"
     );
     assert_eq!(s.remedy_counts(Some(t(1)), Some(t(100))).unwrap(), vec![row("Gilt", "refund", 1)], "[since, until)");
+}
+
+fn fact(thread: &str, brand: &str, post_id: i64, published: i64, first_reply: Option<i64>) -> ReportFact {
+    ReportFact {
+        thread: thread.into(),
+        brand: brand.into(),
+        post_id,
+        platform: "x".into(),
+        customer: "alice".into(),
+        published_ms: published,
+        prev_published_ms: None,
+        first_reply_ms: first_reply,
+        brand_posts: i64::from(first_reply.is_some()),
+        resolution: first_reply.map(|_| true),
+        recovery: first_reply.map(|_| 0.25),
+        after_any: false,
+        after_loyal: false,
+        after_churn: false,
+        about_ms: None,
+        about_loyal_ms: None,
+        about_churn_ms: None,
+    }
+}
+
+fn report_facts_round_trip<P: Place>() {
+    store!(p);
+    let mut s = p.open();
+    assert_eq!(s.report_state().unwrap(), None, "no facts before the first refresh");
+    let mut reply = post("22", "a reply");
+    reply.post.reply_to = Some("1".into());
+    s.commit(&batch(vec![post("1", "opener"), reply, post("333", "another")]), t(0)).unwrap();
+    let new = s.report_new_rows(0, 10).unwrap();
+    let ids: Vec<i64> = new.iter().map(|(r, _)| r.id).collect();
+    assert_eq!(
+        new.iter().map(|(r, t)| (r.native_id.as_str(), t.clone())).collect::<Vec<_>>(),
+        vec![("1", None), ("22", None), ("333", None)]
+    );
+    assert_eq!(s.report_new_rows(ids[0], 1).unwrap()[0].0.native_id, "22", "after an id, at most limit");
+    assert_eq!(new[0].0.mentions, vec!["gilt"]);
+
+    let care = |handle: &str, published: i64, id: i64| ReportCare {
+        platform: "x".into(),
+        handle_norm: handle.to_lowercase(),
+        brand_author: String::new(),
+        handle: handle.into(),
+        published_ms: published,
+        post_id: id,
+    };
+    let pair = |published: i64| ReportPair {
+        platform: "x".into(),
+        replier: "helpdesk".into(),
+        customer: "alice".into(),
+        replier_brand_author: String::new(),
+        customer_brand_author: String::new(),
+        replier_handle: format!("HelpDesk{published}"),
+        published_ms: published,
+        post_id: published,
+    };
+    let about = |last: i64, loyal: Option<i64>| ReportAbout {
+        platform: "x".into(),
+        customer: "alice".into(),
+        brand: "Gilt".into(),
+        last_ms: last,
+        last_loyal_ms: loyal,
+        last_churn_ms: None,
+    };
+    let state = |through: i64| ReportState { fingerprint: "fp".into(), through_id: through, posts: 3 };
+    s.write_report(&ReportWrite {
+        threads: vec![(ids[0], "x\u{1f}1".into()), (ids[1], "x\u{1f}1".into()), (ids[2], "x\u{1f}333".into())],
+        care: vec![care("GiltCare", 50, 9)],
+        pairs: vec![pair(40)],
+        facts: vec![
+            fact("x\u{1f}1", "Gilt", ids[0], 1000, Some(61_000)),
+            fact("x\u{1f}333", "Gilt", ids[2], 3000, None),
+        ],
+        about: vec![about(5000, None)],
+        state: Some(state(ids[2])),
+        ..ReportWrite::default()
+    })
+    .unwrap();
+    // Upserts keep the earliest discovery inputs and the latest about-times.
+    s.write_report(&ReportWrite {
+        care: vec![care("GILTCARE", 20, 8), care("other", 70, 7)],
+        pairs: vec![pair(60), pair(30)],
+        about: vec![about(4000, Some(4500))],
+        ..ReportWrite::default()
+    })
+    .unwrap();
+    assert_eq!(s.report_state().unwrap(), Some(state(ids[2])));
+    let inputs = s.report_account_inputs(1).unwrap();
+    assert_eq!(inputs.care, vec![care("GILTCARE", 20, 8), care("other", 70, 7)], "earliest per key, earliest first");
+    assert_eq!(inputs.pairs, vec![pair(30)]);
+    assert!(s.report_account_inputs(2).unwrap().pairs.is_empty(), "a replier with fewer customers cannot be a brand");
+    assert_eq!(s.report_new_rows(0, 10).unwrap()[1].1.as_deref(), Some("x\u{1f}1"), "with its thread");
+    let parents = s.report_rows_by_native("x", &["1".into(), "nope".into()]).unwrap();
+    assert_eq!(
+        parents.iter().map(|(r, t)| (r.id, t.clone())).collect::<Vec<_>>(),
+        vec![(ids[0], Some("x\u{1f}1".into()))]
+    );
+    assert_eq!(s.report_children("x", &["1".into()], ids[2]).unwrap(), vec![("1".into(), "x\u{1f}1".into())]);
+    assert!(s.report_children("x", &["1".into()], ids[0]).unwrap().is_empty(), "only replies up to max_id");
+    assert_eq!(s.report_threads(None, 10).unwrap(), vec!["x\u{1f}1", "x\u{1f}333"]);
+    assert_eq!(s.report_threads(Some("x\u{1f}1"), 10).unwrap(), vec!["x\u{1f}333"], "after, in key order");
+    let mut rows: Vec<(String, String)> =
+        s.report_thread_rows(&["x\u{1f}1".into()]).unwrap().into_iter().map(|(t, r)| (t, r.native_id)).collect();
+    rows.sort();
+    assert_eq!(rows, vec![("x\u{1f}1".into(), "1".into()), ("x\u{1f}1".into(), "22".into())]);
+
+    let facts = s.report_facts(None, None).unwrap();
+    assert_eq!(facts.answered.len(), 1);
+    let answered = &facts.answered[0];
+    assert_eq!(
+        (answered.post_id, answered.first_reply_ms, answered.about_ms, answered.about_loyal_ms, answered.recovery),
+        (ids[0], Some(61_000), Some(5000), Some(4500), Some(0.25)),
+        "the customer's latest posts about the brand come with answered facts"
+    );
+    let day = |brand: &str, n: u64| UnansweredDay { brand: brand.into(), day_ms: 0, inbound: n };
+    assert_eq!(facts.unanswered, vec![day("Gilt", 1)], "unanswered ones counted per UTC day");
+    let since = |ms: i64| Some(Utc.timestamp_millis_opt(ms).unwrap());
+    let mid = s.report_facts(since(1000), since(3000)).unwrap();
+    assert_eq!((mid.answered.len(), mid.unanswered.len()), (1, 0), "[since, until) on the inbound's time");
+    // A later opener of the same thread counts only when the earlier one is before the period.
+    let later = ReportFact { prev_published_ms: Some(3000), ..fact("x\u{1f}333", "Gilt", ids[1], 4000, None) };
+    s.write_report(&ReportWrite { facts: vec![later], ..ReportWrite::default() }).unwrap();
+    assert_eq!(s.report_facts(None, None).unwrap().unanswered, vec![day("Gilt", 1)]);
+    assert_eq!(s.report_facts(since(3500), None).unwrap().unanswered, vec![day("Gilt", 1)]);
+    assert_eq!(s.report_facts(since(2000), None).unwrap().unanswered, vec![day("Gilt", 1)], "the earlier one counts");
+
+    // A late parent joins a thread: its posts move and its facts go; replaced facts are replaced.
+    s.write_report(&ReportWrite {
+        renames: vec![("x\u{1f}333".into(), "x\u{1f}1".into())],
+        replace_facts_of: vec!["x\u{1f}1".into()],
+        facts: vec![fact("x\u{1f}1", "Gilt", ids[0], 1000, None)],
+        ..ReportWrite::default()
+    })
+    .unwrap();
+    assert_eq!(s.report_threads(None, 10).unwrap(), vec!["x\u{1f}1"]);
+    assert_eq!(s.report_thread_rows(&["x\u{1f}1".into()]).unwrap().len(), 3);
+    let facts = s.report_facts(None, None).unwrap();
+    assert!(facts.answered.is_empty(), "replaced");
+    assert_eq!(facts.unanswered, vec![day("Gilt", 1)], "the late parent's thread keeps only its new facts");
+    s.write_report(&ReportWrite { reset_facts: true, ..ReportWrite::default() }).unwrap();
+    assert_eq!(s.report_facts(None, None).unwrap(), ReportFacts::default());
+    assert_eq!(s.report_threads(None, 10).unwrap().len(), 1, "a reset keeps the threads");
+}
+
+fn storm_responses_per_brand<P: Place>() {
+    store!(p);
+    let mut s = p.open();
+    let storm = |id: &str, brand: &str, started: i64, detected: i64, case_id: i64| StormRow {
+        id: id.into(),
+        brand: brand.into(),
+        kind: "volume".into(),
+        facet: "all".into(),
+        key: String::new(),
+        status: "open".into(),
+        started_at: t(started),
+        detected_at: t(detected),
+        last_post_at: t(detected + 60),
+        closed_at: None,
+        posts: 40,
+        authors: 35,
+        case_id: Some(case_id),
+        data: serde_json::json!({}),
+    };
+    let answered = |mut c: CaseRow, at: Option<i64>| {
+        c.first_response_at = at.map(t);
+        c
+    };
+    let storm_case = |id: i64, brand: &str| CaseRow { kind: "storm".into(), ..case_row(id, brand, "new", 95, None) };
+    let write = CaseWrite {
+        cases: vec![
+            storm_case(10, "Gilt"),
+            answered(case_row(11, "Gilt", "open", 40, None), Some(500)),
+            answered(case_row(12, "Gilt", "open", 40, None), Some(90)), // before the onset: not an answer to it
+            answered(case_row(13, "Gilt", "open", 40, None), Some(400)),
+            storm_case(20, "Brooks"),
+            case_row(21, "Brooks", "open", 40, None),
+            answered(storm_case(30, "Gilt"), Some(2000)),
+        ],
+        storms: vec![
+            storm("s1", "Gilt", 100, 200, 10),
+            storm("s2", "Brooks", 100, 300, 20),
+            storm("s3", "Gilt", 1000, 1500, 30),
+        ],
+        storm_members: vec![(11, 10), (12, 10), (13, 10), (21, 20)],
+        ..CaseWrite::default()
+    };
+    s.write_cases(&write, t(3000)).unwrap();
+    let ms = |secs: i64| t(secs).timestamp_millis();
+    let view: Vec<(String, String, i64, Option<i64>)> = s
+        .storm_responses(None, None)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.brand, r.storm_id, r.started_ms, r.first_answer_ms))
+        .collect();
+    assert_eq!(
+        view,
+        vec![
+            ("Brooks".into(), "s2".into(), ms(100), None),
+            ("Gilt".into(), "s1".into(), ms(100), Some(ms(400))),
+            ("Gilt".into(), "s3".into(), ms(1000), Some(ms(2000))),
+        ]
+    );
+    let mid = s.storm_responses(Some(t(250)), Some(t(1500))).unwrap();
+    assert_eq!(mid.iter().map(|r| r.storm_id.as_str()).collect::<Vec<_>>(), vec!["s2"], "detected in [since, until)");
+}
+
+fn report_lease_is_held_by_one_at_a_time<P: Place>() {
+    store!(p);
+    let mut s = p.open();
+    assert!(s.report_lease("a", t(0), Some(t(60))).unwrap(), "free");
+    assert!(!s.report_lease("b", t(10), Some(t(70))).unwrap(), "held by a");
+    assert!(s.report_lease("a", t(20), Some(t(80))).unwrap(), "a renews");
+    assert!(!s.report_lease("b", t(79), Some(t(100))).unwrap(), "renewed until 80");
+    assert!(s.report_lease("b", t(80), Some(t(100))).unwrap(), "expired: b takes it");
+    assert!(s.report_lease("b", t(81), None).unwrap(), "b releases");
+    assert!(s.report_lease("a", t(82), Some(t(90))).unwrap(), "released: a takes it");
+    assert!(s.report_lease("b", t(83), None).unwrap());
+    assert!(!s.report_lease("b", t(84), Some(t(90))).unwrap(), "only the holder releases");
 }

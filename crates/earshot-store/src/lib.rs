@@ -17,10 +17,15 @@ use serde::{Deserialize, Serialize};
 mod any;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod report;
 mod sqlite;
 pub use any::{AnyStore, is_postgres_url, open, redact_url};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+pub use report::{
+    ReportAbout, ReportAccountInputs, ReportCare, ReportFact, ReportFacts, ReportPair, ReportState, ReportWrite,
+    StormResponse, UnansweredDay,
+};
 pub use sqlite::SqliteStore;
 #[cfg(test)]
 mod contract;
@@ -710,6 +715,40 @@ pub trait Store {
         }
         Ok(counts.into_iter().map(|((b, r), n)| (b, r, n)).collect())
     }
+    /// Where the report's pre-aggregated facts stand (`None` before they were first built).
+    fn report_state(&self) -> Result<Option<ReportState>>;
+    /// Posts with an id above `after_id`, in id order, at most `limit`, each with its report thread when it has one.
+    fn report_new_rows(&self, after_id: i64, limit: usize) -> Result<Vec<(ConversationRow, Option<String>)>>;
+    /// Stored posts of `platform` with these native ids, each with its report thread when it has one.
+    fn report_rows_by_native(
+        &self,
+        platform: &str,
+        native_ids: &[String],
+    ) -> Result<Vec<(ConversationRow, Option<String>)>>;
+    /// Threaded posts with an id up to `max_id` that reply to one of `native_ids` on `platform`, as
+    /// `(reply_to, thread)`: the threads a late parent joins.
+    fn report_children(&self, platform: &str, native_ids: &[String], max_id: i64) -> Result<Vec<(String, String)>>;
+    /// Up to `limit` report thread keys after `after`, in key order.
+    fn report_threads(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    /// Every post of these report threads, as `(thread, row)`.
+    fn report_thread_rows(&self, threads: &[String]) -> Result<Vec<(String, ConversationRow)>>;
+    /// The stored inputs of brand-account discovery (care accounts, replier-opener pairs), earliest first; only
+    /// the pairs of repliers with at least `min_customers` distinct customers (no other can be discovered).
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs>;
+    /// Applies one change of the report's facts atomically.
+    fn write_report(&mut self, write: &ReportWrite) -> Result<()>;
+    /// Takes (or renews) the lease that lets one process at a time bring the report's facts up to date:
+    /// true when `holder` now holds it until `until` (it was free, expired at `now`, or already held by
+    /// `holder`). `until: None` releases it.
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool>;
+    /// Facts of inbound published in `[since, until)`: answered ones with the customer's latest posts about the
+    /// brand filled in, and unanswered ones counted per brand per UTC day, keeping only the first opener of a
+    /// thread for a brand in the period (`prev_published_ms` before `since`, or none).
+    fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts>;
+    /// Storms detected in `[since, until)` (their `detected_at`), each with its brand's first answer after the
+    /// onset, by brand then detection time.
+    fn storm_responses(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>)
+    -> Result<Vec<StormResponse>>;
     /// The saved state of one live source.
     fn source_state(&self, name: &str) -> Result<Option<SourceState>>;
     /// Saves a live source's state (insert or replace by name).

@@ -55,8 +55,10 @@ pub fn build(store: &mut SqliteStore) -> Result<Summary> {
 
 /// The seed stories' brands side by side, as `earshot report` prints them for the demo database:
 /// Gymboree's reply within 20 minutes, Brooks' replacement (a kept customer), Gilt's lost customer.
-pub fn scorecards(store: &SqliteStore) -> Result<String> {
-    let report =
+pub fn scorecards(store: &mut SqliteStore) -> Result<String> {
+    let mut report =
         crate::report::from_store(store, None, None, None, false).context("cannot build the demo scorecards")?;
+    let policies = crate::cases::policies_from_toml(CONFIG).context("the embedded demo config is invalid")?;
+    report.add_business_hours(|brand| policies.for_brand(brand).and_then(|p| p.calendar.as_ref()));
     Ok(crate::report::render::table(&report))
 }

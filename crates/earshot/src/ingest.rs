@@ -70,6 +70,8 @@ pub struct StageTimes {
     pub commit_s: f64,
     /// Threading into cases, SLA clocks, storm detection and their commits (runs after the inputs are stored).
     pub cases_s: f64,
+    /// Bringing the report's per-conversation facts up to date (after threading).
+    pub report_s: f64,
 }
 
 impl StageTimes {
@@ -78,6 +80,7 @@ impl StageTimes {
         self.analyze_s += other.analyze_s;
         self.commit_s += other.commit_s;
         self.cases_s += other.cases_s;
+        self.report_s += other.report_s;
     }
 }
 
@@ -344,8 +347,8 @@ impl<'s, S: Store + Send> Ingestor<'s, S> {
     }
 }
 
-/// The stages after storing — threading into cases with SLA clocks, and storm detection — over every post stored
-/// since the last run, with the brand config, SLA policies and storm settings of `config_path`. Adds the counts and
+/// The stages after storing — threading into cases with SLA clocks, storm detection, and the report's
+/// per-conversation facts — over every post stored since the last run, with the brand config, SLA policies and storm settings of `config_path`. Adds the counts and
 /// the stage's time to `summary`. `earshot ingest` and `earshot bench` both call this after [`Ingestor::finish`].
 pub fn thread_stored(
     store: &mut dyn Store,
@@ -361,6 +364,9 @@ pub fn thread_stored(
     summary.cases_opened += threaded.opened;
     summary.storm_events += threaded.storm_events;
     summary.stages.cases_s += t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    crate::report::refresh(store).context("cannot update the report's conversation facts")?;
+    summary.stages.report_s += t.elapsed().as_secs_f64();
     Ok(())
 }
 

@@ -129,9 +129,14 @@ fn ingest_gives_the_same_store_as_sqlite() {
     let (sa, sb) = (stats(&sqlite), stats(&pg));
     assert_eq!(sa, sb, "stats --json");
     assert!(sa["by_brand"].as_object().unwrap().len() >= 3 && sa["cases"].as_u64() > Some(10), "{sa}");
-    for args in
-        [&["cases", "--json", "--all"][..], &["storms", "--json"], &["rejects"], &["posts", "--search", "sandal"]]
-    {
+    for args in [
+        &["cases", "--json", "--all"][..],
+        &["storms", "--json"],
+        &["rejects"],
+        &["posts", "--search", "sandal"],
+        // The report's facts are kept by each backend natively (threads, facts, discovery inputs, storms).
+        &["report", "--format", "json", "--by", "day"],
+    ] {
         assert_eq!(
             String::from_utf8_lossy(&run(args, &sqlite)),
             String::from_utf8_lossy(&run(args, &pg)),

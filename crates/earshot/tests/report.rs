@@ -30,7 +30,7 @@ fn demo_db(dir: &Path) -> PathBuf {
 fn demo_report_shows_the_three_brands_with_the_contract_fields() {
     let dir = tempfile::tempdir().unwrap();
     let rep = json_report(&demo_db(dir.path()));
-    assert_eq!(rep["methodology_version"], "1");
+    assert_eq!(rep["methodology_version"], "2");
     let brands = rep["brands"].as_array().unwrap();
     let names: Vec<&str> = brands.iter().map(|b| b["brand"].as_str().unwrap()).collect();
     for n in ["Gilt", "Brooks", "Gymboree"] {
@@ -163,6 +163,53 @@ fn ibm_conversation_medians_equal_the_independent_python_reference() {
     if let Some(brands) = equals_python_reference("ibm-customer-care/dev.json", &["--ibm"]) {
         assert_eq!(brands, 24);
     }
+}
+
+/// The business-hours variant on TWCS equals the Python reference's own walk over the calendar's days
+/// (a zone without daylight saving, two spans on weekdays, a short Saturday, a holiday).
+#[test]
+fn business_hours_medians_equal_the_independent_python_reference() {
+    let input = repo().join("../shared/data/twcs/twcs_head5000.csv");
+    if !input.exists() {
+        assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/data");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ref.db");
+    earshot().args(["ingest", "--db"]).arg(&db).arg(&input).assert().success();
+    let config = dir.path().join("earshot.toml");
+    std::fs::write(
+        &config,
+        "[sla.default]\nfirst_response = \"1h\"\n[sla.default.calendar]\ntimezone = \"Asia/Kolkata\"\n\
+         holidays = [\"2017-11-01\"]\n[sla.default.calendar.hours]\nmon-fri = \"01:00-11:30, 13:00-20:00\"\n\
+         sat = \"05:00-09:00\"\nsun = \"closed\"\n",
+    )
+    .unwrap();
+    let out =
+        earshot().args(["report", "--format", "json", "--config"]).arg(&config).arg("--db").arg(&db).output().unwrap();
+    assert!(out.status.success(), "report failed: {}", String::from_utf8_lossy(&out.stderr));
+    let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let calendar = r#"{"timezone": "Asia/Kolkata", "hours": {"mon-fri": "01:00-11:30, 13:00-20:00",
+        "sat": "05:00-09:00", "sun": "closed"}, "holidays": ["2017-11-01"]}"#;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/report_reference.py");
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .args(["--calendar", calendar])
+        .arg(&input)
+        .output()
+        .expect("python3 must be installed");
+    assert!(out.status.success(), "reference failed: {}", String::from_utf8_lossy(&out.stderr));
+    let reference: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut differs_from_wall_time = 0;
+    for b in rep["brands"].as_array().unwrap() {
+        let name = b["brand"].as_str().unwrap().to_lowercase();
+        assert_eq!(b["business_calendar"], "Asia/Kolkata", "{name}");
+        for key in ["first_response_business_median_s", "first_response_business_p90_s"] {
+            assert_eq!(b[key].as_f64(), reference[&name][key].as_f64(), "{name} {key}");
+        }
+        differs_from_wall_time += usize::from(b["first_response_business_median_s"] != b["first_response_median_s"]);
+    }
+    assert!(differs_from_wall_time > 30, "the calendar matters: {differs_from_wall_time}");
 }
 
 #[test]

@@ -6,8 +6,13 @@ module, or IBM's customer-care conversations (`dev.json`) with the json module, 
 per brand (lower-cased handle): inbound, replied, within_1h, within_24h, and the nearest-rank
 median and p90 of the time to first response in seconds.
 
-Usage: report_reference.py TWCS.csv
-       report_reference.py --ibm dev.json
+With --calendar JSON ({"timezone": IANA name, "hours": {"mon-fri": "09:00-17:30", ...}, "holidays":
+["YYYY-MM-DD", ...]}, the shape of an SLA calendar in earshot.toml), also the business-hours median and p90:
+the seconds of the calendar's opening hours between the inbound and the first response, computed here day
+by day with zoneinfo.
+
+Usage: report_reference.py [--calendar JSON] TWCS.csv
+       report_reference.py [--calendar JSON] --ibm dev.json
 """
 import csv
 import html
@@ -15,7 +20,8 @@ import json
 import math
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 # A mention: '@' not preceded by a word character, '/' or '&', then word characters (ASCII only,
 # as X handles are).
@@ -86,7 +92,52 @@ def load_ibm(path):
     return rows
 
 
-def main(rows):
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def opening_hours(calendar):
+    """Weekday (0 = Monday) -> list of (start, end) local times; keys like mon-fri, sat,sun, daily."""
+    week = {d: [] for d in range(7)}
+    for key, ranges in calendar["hours"].items():
+        days = set()
+        for part in key.split(","):
+            part = part.strip()
+            if part == "daily":
+                days |= set(range(7))
+            elif "-" in part:
+                a, b = (DAYS.index(x) for x in part.split("-"))
+                days |= set(range(a, b + 1))
+            else:
+                days.add(DAYS.index(part))
+        spans = []
+        if ranges.strip() != "closed":
+            for r in ranges.split(","):
+                a, b = r.strip().split("-")
+                spans.append((time.fromisoformat(a), time.fromisoformat(b)))
+        for d in days:
+            week[d] = spans
+    return week
+
+
+def business_seconds(calendar, a, b):
+    """Seconds of opening hours in [a, b) (Unix seconds), walking the local days between them."""
+    tz = ZoneInfo(calendar["timezone"])
+    week = opening_hours(calendar)
+    holidays = {date.fromisoformat(h) for h in calendar.get("holidays", [])}
+    day = datetime.fromtimestamp(a, tz).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(b, tz).date() + timedelta(days=1)
+    total = 0
+    while day <= last:
+        if day not in holidays:
+            for start, end in week[day.weekday()]:
+                lo = datetime.combine(day, start, tz).timestamp()
+                hi = datetime.combine(day, end, tz).timestamp()
+                total += max(0, min(hi, b) - max(lo, a))
+        day += timedelta(days=1)
+    return total
+
+
+def main(rows, calendar=None):
     brands = {r["author"].lower() for r in rows if r["brand"]}
     by_id = {r["id"]: r for r in rows}
     # Discovery: an author answering conversation openers (replying to nothing) that mention it,
@@ -126,6 +177,9 @@ def main(rows):
                 answers = [q["t"] for q in posts if q["author"].lower() == b]
                 if answers:
                     out[b]["times"].append(max(0, min(answers) - p["t"]))
+                    if calendar:
+                        first = max(min(answers), p["t"])
+                        out[b].setdefault("business", []).append(business_seconds(calendar, p["t"], first))
     result = {}
     for b, v in out.items():
         times = sorted(v["times"])
@@ -137,12 +191,21 @@ def main(rows):
             "first_response_median_s": nearest_rank(times, 50),
             "first_response_p90_s": nearest_rank(times, 90),
         }
+        if calendar:
+            business = sorted(v.get("business", []))
+            result[b]["first_response_business_median_s"] = nearest_rank(business, 50)
+            result[b]["first_response_business_p90_s"] = nearest_rank(business, 90)
     json.dump(result, sys.stdout, indent=1, sort_keys=True)
     print()
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--ibm":
-        main(load_ibm(sys.argv[2]))
+    args = sys.argv[1:]
+    calendar = None
+    if args[0] == "--calendar":
+        calendar = json.loads(args[1])
+        args = args[2:]
+    if args[0] == "--ibm":
+        main(load_ibm(args[1]), calendar)
     else:
-        main(load_twcs(sys.argv[1]))
+        main(load_twcs(args[0]), calendar)

@@ -17,8 +17,9 @@
 
 use crate::{
     Accounts, AlertRow, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, ConversationRow,
-    Doing, NewReject, PostQuery, Result, SessionRow, Snapshot, SourceState, Stats, Store, StoreError, StoredCaseEvent,
-    StoredPost, StoredReject, StormQuery, StormRow, UserRow,
+    Doing, NewReject, PostQuery, ReportAccountInputs, ReportFacts, ReportState, ReportWrite, Result, SessionRow,
+    Snapshot, SourceState, Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject, StormQuery,
+    StormResponse, StormRow, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -31,11 +32,14 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+mod report;
+
 /// Versioned migrations: (version, name, SQL). A version is never edited once released; add a new one.
 const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "schema", include_str!("migrations/0001_schema.sql")),
     (2, "sources", include_str!("migrations/0002_sources.sql")),
     (3, "report_remedies", include_str!("migrations/0003_report_remedies.sql")),
+    (4, "report_facts", include_str!("migrations/0004_report_facts.sql")),
 ];
 
 /// The PostgreSQL store.
@@ -1131,6 +1135,58 @@ impl Store for PostgresStore {
             })
             .collect::<Result<_, _>>()
             .doing(DOING)
+    }
+
+    fn report_state(&self) -> Result<Option<ReportState>> {
+        self.report_state_pg()
+    }
+
+    fn report_new_rows(&self, after_id: i64, limit: usize) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        self.report_new_rows_pg(after_id, limit)
+    }
+
+    fn report_rows_by_native(
+        &self,
+        platform: &str,
+        native_ids: &[String],
+    ) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        self.report_rows_by_native_pg(platform, native_ids)
+    }
+
+    fn report_children(&self, platform: &str, native_ids: &[String], max_id: i64) -> Result<Vec<(String, String)>> {
+        self.report_children_pg(platform, native_ids, max_id)
+    }
+
+    fn report_threads(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.report_threads_pg(after, limit)
+    }
+
+    fn report_thread_rows(&self, threads: &[String]) -> Result<Vec<(String, ConversationRow)>> {
+        self.report_thread_rows_pg(threads)
+    }
+
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs> {
+        self.report_account_inputs_pg(min_customers)
+    }
+
+    fn write_report(&mut self, write: &ReportWrite) -> Result<()> {
+        self.write_report_pg(write)
+    }
+
+    fn storm_responses(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StormResponse>> {
+        self.storm_responses_pg(since, until)
+    }
+
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool> {
+        self.report_lease_pg(holder, now, until)
+    }
+
+    fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts> {
+        self.report_facts_pg(since, until)
     }
 
     fn remedy_counts(

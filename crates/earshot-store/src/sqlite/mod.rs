@@ -2,17 +2,20 @@
 
 use crate::{
     Accounts, AlertRow, AnalysisRow, Batch, BatchOutcome, CaseEvent, CaseQuery, CaseRow, CaseWrite, ConversationRow,
-    Doing, NewReject, PostQuery, Result, SessionRow, Snapshot, SourceState, Stats, Store, StoreError, StoredCaseEvent,
-    StoredPost, StoredReject, StormQuery, StormRow, UserRow,
+    Doing, NewReject, PostQuery, ReportAccountInputs, ReportFacts, ReportState, ReportWrite, Result, SessionRow,
+    Snapshot, SourceState, Stats, Store, StoreError, StoredCaseEvent, StoredPost, StoredReject, StormQuery,
+    StormResponse, StormRow, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
 use earshot_core::decode::Position;
 use earshot_core::{Author, Metrics, Platform, Post, PostKind};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::LazyLock;
+
+mod report;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
     Migrations::new(vec![
@@ -26,6 +29,7 @@ static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
         M::up(include_str!("migrations/0008_storms.sql")),
         M::up(include_str!("migrations/0009_sources.sql")),
         M::up(include_str!("migrations/0010_report_remedies.sql")),
+        M::up(include_str!("migrations/0011_report_facts.sql")),
     ])
 });
 
@@ -186,7 +190,9 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome> {
         let mut out = BatchOutcome::default();
-        let tx = self.conn.transaction().doing("starting a transaction")?;
+        // Immediate: the write lock is taken (waiting out the busy timeout) before the first read, so another
+        // writer committing in between (the report's facts, another process) cannot fail this one with BUSY.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).doing("starting a transaction")?;
         // Rows inserted by this batch get ids above the current maximum (ids are
         // assigned in increasing order and never reused while rows exist).
         let max_before: i64 = tx
@@ -497,7 +503,7 @@ impl Store for SqliteStore {
     }
 
     fn write_cases(&mut self, w: &CaseWrite, now: DateTime<Utc>) -> Result<()> {
-        let tx = self.conn.transaction().doing("starting a transaction")?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).doing("starting a transaction")?;
         {
             let mut put_case = tx
                 .prepare_cached(
@@ -887,6 +893,58 @@ impl Store for SqliteStore {
             })
             .doing(DOING)?;
         rows.collect::<rusqlite::Result<_>>().doing(DOING)
+    }
+
+    fn report_state(&self) -> Result<Option<ReportState>> {
+        self.report_state_sqlite()
+    }
+
+    fn report_new_rows(&self, after_id: i64, limit: usize) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        self.report_new_rows_sqlite(after_id, limit)
+    }
+
+    fn report_rows_by_native(
+        &self,
+        platform: &str,
+        native_ids: &[String],
+    ) -> Result<Vec<(ConversationRow, Option<String>)>> {
+        self.report_rows_by_native_sqlite(platform, native_ids)
+    }
+
+    fn report_children(&self, platform: &str, native_ids: &[String], max_id: i64) -> Result<Vec<(String, String)>> {
+        self.report_children_sqlite(platform, native_ids, max_id)
+    }
+
+    fn report_threads(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.report_threads_sqlite(after, limit)
+    }
+
+    fn report_thread_rows(&self, threads: &[String]) -> Result<Vec<(String, ConversationRow)>> {
+        self.report_thread_rows_sqlite(threads)
+    }
+
+    fn report_account_inputs(&self, min_customers: usize) -> Result<ReportAccountInputs> {
+        self.report_account_inputs_sqlite(min_customers)
+    }
+
+    fn write_report(&mut self, write: &ReportWrite) -> Result<()> {
+        self.write_report_sqlite(write)
+    }
+
+    fn storm_responses(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<StormResponse>> {
+        self.storm_responses_sqlite(since, until)
+    }
+
+    fn report_lease(&mut self, holder: &str, now: DateTime<Utc>, until: Option<DateTime<Utc>>) -> Result<bool> {
+        self.report_lease_sqlite(holder, now, until)
+    }
+
+    fn report_facts(&self, since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<ReportFacts> {
+        self.report_facts_sqlite(since, until)
     }
 
     fn source_state(&self, name: &str) -> Result<Option<SourceState>> {

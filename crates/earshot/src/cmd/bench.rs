@@ -126,7 +126,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let baseline_posts_per_s = baseline.as_ref().map(|b| b.posts_per_s);
     let ratio = baseline_posts_per_s.filter(|b| *b > 0.0).map(|b| ((posts_per_s / b) * 100.0).round() / 100.0);
 
-    let StageTimes { decode_s, analyze_s, commit_s, cases_s } = summary.stages;
+    let StageTimes { decode_s, analyze_s, commit_s, cases_s, .. } = summary.stages;
     let busy = (decode_s + analyze_s + commit_s + cases_s).max(f64::MIN_POSITIVE);
     let share = |s: f64| ((s / busy) * 1000.0).round() / 1000.0;
     let figures = serde_json::json!({

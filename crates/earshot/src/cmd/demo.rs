@@ -172,7 +172,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     println!();
     println!("scorecards (`earshot report --db {}`; --format html for charts):", args.db.display());
-    print!("{}", demo::scorecards(&store)?);
+    print!("{}", demo::scorecards(&mut store)?);
     println!();
     println!("database: {}  (try `earshot posts --db {} --search sandal`)", args.db.display(), args.db.display());
     if args.json {

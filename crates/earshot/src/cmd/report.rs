@@ -41,6 +41,9 @@ pub struct Args {
     /// Also show each brand's figures per period (the HTML trend chart picks one from the data when absent).
     #[arg(long, value_enum)]
     pub by: Option<Period>,
+    /// Config file whose SLA calendars give the business-hours figures (default: ./earshot.toml when present).
+    #[arg(long, env = "EARSHOT_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
@@ -55,10 +58,13 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let store = args.db.open_existing()?;
+    let config = earshot::config::resolve(args.config.as_deref())?;
+    let policies = earshot::cases::load_policies(config.as_deref())?;
+    let mut store = args.db.open_existing_with(config.as_deref())?;
     let html = matches!(args.format, Format::Html);
-    let mut rep = report::from_store(&store, args.since, args.until, args.by, html)
+    let mut rep = report::from_store(&mut store, args.since, args.until, args.by, html)
         .context("cannot read conversations for the report")?;
+    rep.add_business_hours(|brand| policies.for_brand(brand).and_then(|p| p.calendar.as_ref()));
     if !args.brand.is_empty() {
         let wanted = |name: &str| args.brand.iter().any(|b| b.eq_ignore_ascii_case(name));
         rep.brands.retain(|s| wanted(&s.brand));

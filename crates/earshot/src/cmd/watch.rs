@@ -173,6 +173,7 @@ impl Sink for PipelineSink {
 
     fn settle(&mut self) -> Result<()> {
         self.cases.run(&mut self.store, chrono::Utc::now())?;
+        earshot::report::refresh(&mut self.store)?;
         if let Some((alerts, journal)) = &self.alerts {
             let due = journal
                 .lock()

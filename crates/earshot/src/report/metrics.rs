@@ -2,10 +2,13 @@
 //! exactly as [`METHODOLOGY`](super::METHODOLOGY) describes.
 
 use super::METHODOLOGY_VERSION;
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
+use earshot_cases::Calendar;
 use earshot_core::brand::{BrandConfig, Via, parse_handle};
 use earshot_core::post::normalize_handle;
-use earshot_store::ConversationRow;
+use earshot_store::{
+    ConversationRow, ReportAbout, ReportAccountInputs, ReportCare, ReportFact, ReportPair, StormResponse, UnansweredDay,
+};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::borrow::Cow;
@@ -159,9 +162,26 @@ pub struct Scorecard {
     pub lost: u64,
     /// Remedies recorded in the brand's customer cases opened in the period: remedy → cases.
     pub remedies: BTreeMap<String, u64>,
+    /// The time zone of the brand's business-hours calendar (its SLA policy's), when one is configured.
+    pub business_calendar: Option<String>,
+    /// Median time to first response counting business hours only, seconds (nearest rank; n = replied).
+    pub first_response_business_median_s: Option<f64>,
+    /// 90th percentile of the same.
+    pub first_response_business_p90_s: Option<f64>,
+    /// Storms about the brand detected in the period.
+    pub storms: u64,
+    /// Of those, storms the brand answered (a reply in the storm case or a member case after the onset).
+    pub storms_answered: u64,
+    /// Median time from a storm's onset to the brand's first answer, seconds (nearest rank; n = storms_answered).
+    pub storm_first_answer_median_s: Option<f64>,
+    /// 90th percentile of the same.
+    pub storm_first_answer_p90_s: Option<f64>,
     /// The replied inbound's first-response times, seconds, ascending (for charts; not serialized).
     #[serde(skip)]
     pub first_response_times_s: Vec<f64>,
+    /// The replied inbound's (published, first reply) times in ms, for business hours (not serialized).
+    #[serde(skip)]
+    pub responses_ms: Vec<(i64, i64)>,
     /// Methodology version (repeated so one row stands alone in CSV/JSON consumers).
     pub methodology_version: &'static str,
 }
@@ -208,7 +228,7 @@ fn norm(handle: &str) -> Cow<'_, str> {
 
 /// Who speaks for which brand.
 #[derive(Debug, Default)]
-struct Accounts {
+pub struct Accounts {
     /// Normalized handle → (platform or "" for every platform, brand index).
     handles: FxHashMap<String, Vec<(String, usize)>>,
     /// ASCII-lowercased brand name → index of the first brand with that name.
@@ -217,14 +237,24 @@ struct Accounts {
     brands: Vec<(String, Vec<String>, &'static str)>,
 }
 
+/// `None` for the empty string (stored inputs write a missing brand author as "").
+fn some(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
 impl Accounts {
     fn brand_of(&self, row: &ConversationRow) -> Option<usize> {
-        if let Some(b) = &row.brand_author
+        self.brand_of_parts(row.brand_author.as_deref(), &row.platform, &row.author_handle)
+    }
+
+    /// The brand of a post by `handle` on `platform` whose configured brand author is `brand_author`.
+    fn brand_of_parts(&self, brand_author: Option<&str>, platform: &str, handle: &str) -> Option<usize> {
+        if let Some(b) = brand_author
             && let Some(i) = self.by_name(b)
         {
             return Some(i);
         }
-        self.by_handle(&row.platform, &row.author_handle)
+        self.by_handle(platform, handle)
     }
 
     fn by_name(&self, name: &str) -> Option<usize> {
@@ -257,8 +287,11 @@ impl Accounts {
         self.map_handle(String::new(), normalize_handle(handle), i);
     }
 
-    /// Configured brands, then care accounts, then authors discovered by their replies.
-    fn find(configs: &[BrandConfig], rows: &[ConversationRow], parent: &[Option<usize>]) -> Accounts {
+    /// Configured brands, then care accounts, then authors discovered by their replies, from the
+    /// discovery inputs ([`care_input`], [`pair_input`]: the earliest post per key, earliest first).
+    /// Replaying only the earliest post of each key is exact: whether a post is skipped depends on its
+    /// key alone and on accounts that only grow.
+    pub fn from_inputs(configs: &[BrandConfig], inputs: &ReportAccountInputs) -> Accounts {
         let mut acc = Accounts::default();
         for c in configs {
             let i = acc.push(c.name.clone(), c.handles.clone(), "config");
@@ -268,36 +301,134 @@ impl Accounts {
                 }
             }
         }
-        for r in rows {
-            if r.author_care == Some(true) && acc.brand_of(r).is_none() {
-                acc.add(&r.author_handle, &r.author_handle, "care_account");
+        for c in &inputs.care {
+            if acc.brand_of_parts(some(&c.brand_author), &c.platform, &c.handle).is_none() {
+                acc.add(&c.handle, &c.handle, "care_account");
             }
         }
-        // Discovery: distinct authors answered whose post mentioned the replier.
-        let mut answered: BTreeMap<String, (String, HashSet<String>)> = BTreeMap::new();
-        for (i, r) in rows.iter().enumerate() {
-            let Some(p) = parent[i] else { continue };
-            let parent = &rows[p];
-            let me = norm(&r.author_handle);
-            // Only customers count: brand care accounts mention the customers they answer, so a
-            // customer replying to several brands must not look like a brand.
-            if acc.brand_of(r).is_some() || acc.brand_of(parent).is_some() || norm(&parent.author_handle) == me {
+        // Discovery: distinct authors answered whose post mentioned the replier. Only customers count:
+        // brand care accounts mention the customers they answer, so a customer replying to several brands
+        // must not look like a brand.
+        let mut answered: BTreeMap<&str, (&str, HashSet<&str>)> = BTreeMap::new();
+        for p in &inputs.pairs {
+            if acc.brand_of_parts(some(&p.replier_brand_author), &p.platform, &p.replier).is_some()
+                || acc.brand_of_parts(some(&p.customer_brand_author), &p.platform, &p.customer).is_some()
+            {
                 continue;
             }
-            // The parent opened a conversation (replies to nothing) addressed to the replier: answering
-            // many such openers is what care accounts do; customers chatting in a group thread do not.
-            if parent.reply_to.is_none() && parent.mentions.iter().any(|m| norm(m) == me) {
-                let entry =
-                    answered.entry(me.into_owned()).or_insert_with(|| (r.author_handle.clone(), HashSet::new()));
-                entry.1.insert(normalize_handle(&parent.author_handle));
-            }
+            let entry =
+                answered.entry(p.replier.as_str()).or_insert_with(|| (p.replier_handle.as_str(), HashSet::new()));
+            entry.1.insert(p.customer.as_str());
         }
         for (_, (handle, customers)) in answered {
             if customers.len() >= DISCOVERY_MIN_CUSTOMERS {
-                acc.add(&handle, &handle, "replies");
+                acc.add(handle, handle, "replies");
             }
         }
         acc
+    }
+
+    /// Identifies these accounts (names, handles, sources, handle map) and the facts' format: stored facts
+    /// computed for other accounts are rebuilt.
+    pub fn fingerprint(&self) -> String {
+        let mut handles: Vec<(&String, &Vec<(String, usize)>)> = self.handles.iter().collect();
+        handles.sort();
+        let text = format!("{FACTS_VERSION}\n{:?}\n{:?}", self.brands, handles);
+        // FNV-1a: stable across builds and platforms, unlike std's hasher.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{FACTS_VERSION}:{}:{h:016x}", self.brands.len())
+    }
+
+    /// Index of the first brand named exactly `name` (facts name their brand).
+    fn index_by_exact_name(&self) -> FxHashMap<&str, usize> {
+        let mut m = FxHashMap::default();
+        for (i, (name, _, _)) in self.brands.iter().enumerate() {
+            m.entry(name.as_str()).or_insert(i);
+        }
+        m
+    }
+}
+
+/// Version of the stored facts' meaning; part of the accounts fingerprint, so a change rebuilds them.
+pub const FACTS_VERSION: &str = "f1";
+
+/// The discovery input a post gives when its author is a company care account.
+pub fn care_input(r: &ConversationRow) -> Option<ReportCare> {
+    (r.author_care == Some(true)).then(|| ReportCare {
+        platform: r.platform.clone(),
+        handle_norm: normalize_handle(&r.author_handle),
+        brand_author: r.brand_author.clone().unwrap_or_default(),
+        handle: r.author_handle.clone(),
+        published_ms: r.published_at.timestamp_millis(),
+        post_id: r.id,
+    })
+}
+
+/// The discovery input a reply gives: its author answered a conversation opener that mentioned it.
+/// Care accounts are brands whatever else they do, so their posts give none.
+pub fn pair_input(r: &ConversationRow, parent: &ConversationRow) -> Option<ReportPair> {
+    if r.author_care == Some(true) || parent.author_care == Some(true) || parent.reply_to.is_some() {
+        return None;
+    }
+    let me = norm(&r.author_handle);
+    let customer = norm(&parent.author_handle);
+    if customer == me || !parent.mentions.iter().any(|m| norm(m) == me) {
+        return None;
+    }
+    Some(ReportPair {
+        platform: r.platform.clone(),
+        replier: me.into_owned(),
+        customer: customer.into_owned(),
+        replier_brand_author: r.brand_author.clone().unwrap_or_default(),
+        customer_brand_author: parent.brand_author.clone().unwrap_or_default(),
+        replier_handle: r.author_handle.clone(),
+        published_ms: r.published_at.timestamp_millis(),
+        post_id: r.id,
+    })
+}
+
+/// Collects discovery inputs keeping the earliest post per key.
+#[derive(Debug, Default)]
+pub struct InputsBuilder {
+    care: FxHashMap<(String, String, String), ReportCare>,
+    pairs: FxHashMap<(String, String, String, String, String), ReportPair>,
+}
+
+impl InputsBuilder {
+    /// Adds a care-account post.
+    pub fn care(&mut self, c: ReportCare) {
+        let key = (c.platform.clone(), c.handle_norm.clone(), c.brand_author.clone());
+        let e = self.care.entry(key).or_insert_with(|| c.clone());
+        if (c.published_ms, c.post_id) < (e.published_ms, e.post_id) {
+            *e = c;
+        }
+    }
+
+    /// Adds a replier-opener pair.
+    pub fn pair(&mut self, p: ReportPair) {
+        let key = (
+            p.platform.clone(),
+            p.replier.clone(),
+            p.customer.clone(),
+            p.replier_brand_author.clone(),
+            p.customer_brand_author.clone(),
+        );
+        let e = self.pairs.entry(key).or_insert_with(|| p.clone());
+        if (p.published_ms, p.post_id) < (e.published_ms, e.post_id) {
+            *e = p;
+        }
+    }
+
+    /// The inputs, earliest first.
+    pub fn finish(self) -> ReportAccountInputs {
+        let mut care: Vec<ReportCare> = self.care.into_values().collect();
+        care.sort_by_key(|c| (c.published_ms, c.post_id));
+        let mut pairs: Vec<ReportPair> = self.pairs.into_values().collect();
+        pairs.sort_by_key(|p| (p.published_ms, p.post_id));
+        ReportAccountInputs { care, pairs }
     }
 }
 
@@ -306,6 +437,7 @@ impl Accounts {
 struct Acc {
     inbound: u64,
     times: Vec<f64>,
+    responses_ms: Vec<(i64, i64)>,
     within_1h: u64,
     within_24h: u64,
     brand_posts: u64,
@@ -315,15 +447,25 @@ struct Acc {
     outcomes: HashMap<String, (bool, bool)>,
     /// Every inbound's published time and first-response time (None when unanswered), for trends.
     events: Vec<(DateTime<Utc>, Option<f64>)>,
+    /// Unanswered inbound counted per UTC day (read from the store that way), for trends.
+    unanswered_days: Vec<(DateTime<Utc>, u64)>,
 }
 
 /// Groups one brand's inbound events into per-period rows.
-fn trend_rows(brand: &str, events: &[(DateTime<Utc>, Option<f64>)], by: Period) -> Vec<TrendRow> {
+fn trend_rows(
+    brand: &str,
+    events: &[(DateTime<Utc>, Option<f64>)],
+    unanswered_days: &[(DateTime<Utc>, u64)],
+    by: Period,
+) -> Vec<TrendRow> {
     let mut periods: BTreeMap<NaiveDate, (u64, Vec<f64>)> = BTreeMap::new();
     for (at, secs) in events {
         let e = periods.entry(by.start(*at)).or_default();
         e.0 += 1;
         e.1.extend(secs);
+    }
+    for (day, n) in unanswered_days {
+        periods.entry(by.start(*day)).or_default().0 += n;
     }
     periods
         .into_iter()
@@ -352,9 +494,139 @@ fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
-/// Builds the report from stored rows (any order) and the configured brands. Inbound is counted
-/// when published in `[since, until)`; rows outside the period still link threads and replies.
-/// With `by`, the report also holds per brand per period [`TrendRow`]s.
+/// The latest posts of a customer about a brand: (platform, customer, brand) → (any, loyalty, churn) times in ms.
+pub type AboutMap = FxHashMap<(String, String, String), (i64, Option<i64>, Option<i64>)>;
+
+/// Turns an [`AboutMap`] into rows to store.
+pub fn about_rows(about: AboutMap) -> Vec<ReportAbout> {
+    about
+        .into_iter()
+        .map(|((platform, customer, brand), (last_ms, last_loyal_ms, last_churn_ms))| ReportAbout {
+            platform,
+            customer,
+            brand,
+            last_ms,
+            last_loyal_ms,
+            last_churn_ms,
+        })
+        .collect()
+}
+
+/// The facts of one thread, `rows` in published-then-id order: one [`ReportFact`] per customer post that
+/// opened it for a brand (replies to nothing, addresses the brand), and each customer post's brands
+/// added to `about`.
+pub fn thread_facts(
+    accounts: &Accounts,
+    thread: &str,
+    rows: &[&ConversationRow],
+    facts: &mut Vec<ReportFact>,
+    about: &mut AboutMap,
+) {
+    let speaker: Vec<Option<usize>> = rows.iter().map(|r| accounts.brand_of(r)).collect();
+    let author: Vec<Cow<'_, str>> = rows.iter().map(|r| norm(&r.author_handle)).collect();
+    for (j, r) in rows.iter().enumerate() {
+        if speaker[j].is_some() {
+            continue;
+        }
+        let t = r.published_at.timestamp_millis();
+        for b in about_brands(accounts, r) {
+            let key = (r.platform.clone(), author[j].to_string(), accounts.brands[b].0.clone());
+            let e = about.entry(key).or_insert((t, None, None));
+            e.0 = e.0.max(t);
+            if r.loyalty {
+                e.1 = e.1.max(Some(t));
+            }
+            if r.churn {
+                e.2 = e.2.max(Some(t));
+            }
+        }
+    }
+    // Earlier openers per brand in this thread (only the first one in a period counts).
+    let mut opened: Vec<(usize, i64)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if speaker[i].is_some() || r.reply_to.is_some() {
+            continue;
+        }
+        for b in addressed(accounts, r) {
+            let published_ms = r.published_at.timestamp_millis();
+            let prev = match opened.iter_mut().find(|(x, _)| *x == b) {
+                Some(e) => Some(std::mem::replace(&mut e.1, published_ms)),
+                None => {
+                    opened.push((b, published_ms));
+                    None
+                }
+            };
+            facts.push(score(accounts, thread, b, i, prev, rows, &speaker, &author));
+        }
+    }
+}
+
+/// The fact of inbound post `i` for brand `b` in its thread (rows in published order).
+#[allow(clippy::too_many_arguments)]
+fn score(
+    accounts: &Accounts,
+    thread: &str,
+    b: usize,
+    i: usize,
+    prev_published_ms: Option<i64>,
+    rows: &[&ConversationRow],
+    speaker: &[Option<usize>],
+    author: &[Cow<'_, str>],
+) -> ReportFact {
+    let r = rows[i];
+    let customer: &str = &author[i];
+    let mut fact = ReportFact {
+        thread: thread.to_string(),
+        brand: accounts.brands[b].0.clone(),
+        post_id: r.id,
+        platform: r.platform.clone(),
+        customer: customer.to_string(),
+        published_ms: r.published_at.timestamp_millis(),
+        prev_published_ms,
+        first_reply_ms: None,
+        brand_posts: 0,
+        resolution: None,
+        recovery: None,
+        after_any: false,
+        after_loyal: false,
+        after_churn: false,
+        about_ms: None,
+        about_loyal_ms: None,
+        about_churn_ms: None,
+    };
+    // Rows are in published order, so the first brand post is the first response.
+    let Some(first) = (0..rows.len()).find(|&j| speaker[j] == Some(b)) else { return fact };
+    let first_at = rows[first].published_at;
+    fact.first_reply_ms = Some(first_at.timestamp_millis());
+    fact.brand_posts = speaker.iter().filter(|s| **s == Some(b)).count() as i64;
+    let is_customer = |j: usize| speaker[j].is_none() && author[j] == customer;
+    if let Some(c) = rows.last().and_then(|l| l.compound) {
+        fact.resolution = Some(is_customer(rows.len() - 1) && c >= 0.05);
+    }
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for (j, row) in rows.iter().enumerate() {
+        if !is_customer(j) {
+            continue;
+        }
+        if let Some(c) = row.compound {
+            if row.published_at < first_at || j == i { before.push(c) } else { after.push(c) }
+        }
+        if row.published_at > first_at {
+            fact.after_any = true;
+            fact.after_loyal |= row.loyalty;
+            fact.after_churn |= row.churn;
+        }
+    }
+    if let (Some(x), Some(y)) = (mean(&before), mean(&after)) {
+        fact.recovery = Some(y - x);
+    }
+    fact
+}
+
+/// Builds the report from stored rows (any order) and the configured brands: the same facts the store
+/// keeps ([`thread_facts`]), aggregated by [`aggregate`]. Inbound is counted when published in
+/// `[since, until)`; every row links threads and replies. With `by`, the report also holds per brand per
+/// period [`TrendRow`]s.
 pub fn build(
     configs: &[BrandConfig],
     mut rows: Vec<ConversationRow>,
@@ -371,9 +643,16 @@ pub fn build(
             .map(|r| r.reply_to.as_deref().and_then(|id| by_id.get(&(r.platform.as_str(), id))).copied())
             .collect()
     };
-    let accounts = Accounts::find(configs, &rows, &parent);
-    let speaker: Vec<Option<usize>> = rows.iter().map(|r| accounts.brand_of(r)).collect();
-    let author: Vec<Cow<'_, str>> = rows.iter().map(|r| norm(&r.author_handle)).collect();
+    let mut inputs = InputsBuilder::default();
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(c) = care_input(r) {
+            inputs.care(c);
+        }
+        if let Some(p) = parent[i].and_then(|p| pair_input(r, &rows[p])) {
+            inputs.pair(p);
+        }
+    }
+    let accounts = Accounts::from_inputs(configs, &inputs.finish());
 
     // Thread of every row: follow stored parents to the root (memoized; a cycle stops where it closes).
     let mut root: Vec<Option<usize>> = vec![None; rows.len()];
@@ -401,61 +680,106 @@ pub fn build(
         }
     }
     drop(seen);
-    let mut thread_of_key: FxHashMap<(&str, &str), usize> = FxHashMap::default();
-    let mut threads: Vec<Vec<usize>> = Vec::new();
-    let mut thread_of: Vec<usize> = Vec::with_capacity(rows.len());
-    for i in 0..rows.len() {
-        let top = &rows[root[i].unwrap_or(i)];
-        let key = (top.platform.as_str(), top.conversation_id.as_deref().unwrap_or(top.native_id.as_str()));
-        let t = *thread_of_key.entry(key).or_insert_with(|| {
-            threads.push(Vec::new());
-            threads.len() - 1
-        });
-        threads[t].push(i);
-        thread_of.push(t);
-    }
-    drop((root, thread_of_key));
-
-    // Later posts of each customer, to read kept/lost after a first response.
-    let mut by_author: FxHashMap<(&str, &str), Vec<usize>> = FxHashMap::default();
+    let mut threads: FxHashMap<String, Vec<&ConversationRow>> = FxHashMap::default();
+    let mut order: Vec<String> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        if speaker[i].is_none() {
-            by_author.entry((r.platform.as_str(), author[i].as_ref())).or_default().push(i);
+        let key = thread_key(&rows[root[i].unwrap_or(i)]);
+        let list = threads.entry(key).or_insert_with_key(|k| {
+            order.push(k.clone());
+            Vec::new()
+        });
+        list.push(r);
+    }
+    let mut facts = Vec::new();
+    let mut about = AboutMap::default();
+    for key in &order {
+        thread_facts(&accounts, key, &threads[key], &mut facts, &mut about);
+    }
+    attach_about(&mut facts, &about);
+    aggregate(&accounts, facts, &[], since, until, by, rows.len())
+}
+
+/// The thread key of a root post: its platform and conversation id (its own id when it has none).
+pub fn thread_key(root: &ConversationRow) -> String {
+    format!("{}\u{1f}{}", root.platform, root.conversation_id.as_deref().unwrap_or(root.native_id.as_str()))
+}
+
+/// Fills answered facts' customer-about times from `about`, as the store's `report_facts` does.
+fn attach_about(facts: &mut [ReportFact], about: &AboutMap) {
+    for f in facts.iter_mut().filter(|f| f.first_reply_ms.is_some()) {
+        if let Some(&(last, loyal, churn)) = about.get(&(f.platform.clone(), f.customer.clone(), f.brand.clone())) {
+            f.about_ms = Some(last);
+            f.about_loyal_ms = loyal;
+            f.about_churn_ms = churn;
         }
     }
-    let ctx = Ctx {
-        rows: &rows,
-        speaker: &speaker,
-        author: &author,
-        thread_of: &thread_of,
-        accounts: &accounts,
-        by_author: &by_author,
-    };
+}
 
+/// Aggregates facts of inbound (any order) into scorecards for `accounts`: the period keeps inbound
+/// published in `[since, until)`, the first per brand per thread. `unanswered` adds unanswered inbound
+/// already counted per day (and already filtered so). `posts` is what the facts cover.
+pub fn aggregate(
+    accounts: &Accounts,
+    mut facts: Vec<ReportFact>,
+    unanswered: &[UnansweredDay],
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    by: Option<Period>,
+    posts: usize,
+) -> Report {
+    let index = accounts.index_by_exact_name();
+    let brand_ix = |f: &ReportFact| index.get(f.brand.as_str()).copied().unwrap_or(usize::MAX);
+    // The order inbound are scored in (means are summed in it): published time, post, brand.
+    facts.sort_by_cached_key(|f| (f.published_ms, f.post_id, brand_ix(f)));
+    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
     let in_period = |t: DateTime<Utc>| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u);
     let mut accs: Vec<Acc> = accounts.brands.iter().map(|_| Acc::default()).collect();
-    let mut done: Vec<usize> = Vec::new();
-    for thread in &threads {
-        done.clear();
-        for &i in thread {
-            let r = &rows[i];
-            if speaker[i].is_some() || r.reply_to.is_some() || !in_period(r.published_at) {
-                continue;
-            }
-            for b in addressed(&accounts, r) {
-                if done.contains(&b) {
-                    continue; // one inbound per brand per thread: the first that opened it
-                }
-                done.push(b);
-                score(&mut accs[b], b, i, thread, &ctx);
-            }
+    for u in unanswered {
+        if let Some(&b) = index.get(u.brand.as_str()) {
+            accs[b].inbound += u.inbound;
+            accs[b].unanswered_days.push((at(u.day_ms), u.inbound));
+        }
+    }
+    for f in &facts {
+        let b = brand_ix(f);
+        let published = at(f.published_ms);
+        // An earlier opener of the same thread for the brand counts instead when it is in the period too.
+        let earlier_counts = f.prev_published_ms.is_some_and(|p| since.is_none_or(|s| at(p) >= s));
+        if b == usize::MAX || !in_period(published) || earlier_counts {
+            continue;
+        }
+        let a = &mut accs[b];
+        a.inbound += 1;
+        let Some(first_ms) = f.first_reply_ms else {
+            a.events.push((published, None));
+            continue;
+        };
+        let secs = (first_ms - f.published_ms).max(0) as f64 / 1000.0;
+        a.times.push(secs);
+        a.responses_ms.push((f.published_ms, first_ms));
+        a.events.push((published, Some(secs)));
+        a.within_1h += u64::from(secs <= 3600.0);
+        a.within_24h += u64::from(secs <= 86_400.0);
+        a.brand_posts += f.brand_posts as u64;
+        if let Some(resolved) = f.resolution {
+            a.resolution_n += 1;
+            a.resolved += u64::from(resolved);
+        }
+        if let Some(r) = f.recovery {
+            a.recoveries.push(r);
+        }
+        let later = |t: Option<i64>| t.is_some_and(|t| t > first_ms);
+        if f.after_any || later(f.about_ms) {
+            let e = a.outcomes.entry(f.customer.clone()).or_insert((false, false));
+            e.0 |= f.after_loyal || later(f.about_loyal_ms);
+            e.1 |= f.after_churn || later(f.about_churn_ms);
         }
     }
 
     let mut trends: HashMap<&str, Vec<TrendRow>> = HashMap::new();
     if let Some(by) = by {
         for ((name, _, _), a) in accounts.brands.iter().zip(&accs) {
-            trends.insert(name.as_str(), trend_rows(name, &a.events, by));
+            trends.insert(name.as_str(), trend_rows(name, &a.events, &a.unanswered_days, by));
         }
     }
     let mut brands: Vec<Scorecard> = accounts
@@ -495,7 +819,15 @@ pub fn build(
                 kept,
                 lost,
                 remedies: BTreeMap::new(),
+                business_calendar: None,
+                first_response_business_median_s: None,
+                first_response_business_p90_s: None,
+                storms: 0,
+                storms_answered: 0,
+                storm_first_answer_median_s: None,
+                storm_first_answer_p90_s: None,
                 first_response_times_s: a.times,
+                responses_ms: a.responses_ms,
                 methodology_version: METHODOLOGY_VERSION,
             }
         })
@@ -520,7 +852,7 @@ pub fn build(
         methodology: super::METHODOLOGY,
         since,
         until,
-        posts: rows.len(),
+        posts,
         brands,
         by,
         trends,
@@ -528,6 +860,42 @@ pub fn build(
 }
 
 impl Report {
+    /// Adds the business-hours variant of time to first response to the brands `calendar_of` gives a
+    /// calendar: the business time between each replied inbound's published time and the first reply.
+    pub fn add_business_hours<'c>(&mut self, calendar_of: impl Fn(&str) -> Option<&'c Calendar>) {
+        for s in &mut self.brands {
+            let Some(cal) = calendar_of(&s.brand) else { continue };
+            let mut times: Vec<f64> = s
+                .responses_ms
+                .iter()
+                .map(|&(published, first)| {
+                    let at = |ms: i64| Utc.timestamp_millis_opt(ms).single().unwrap_or_default();
+                    cal.business_time_between(at(published), at(first.max(published))).as_millis() as f64 / 1000.0
+                })
+                .collect();
+            times.sort_by(f64::total_cmp);
+            s.business_calendar = Some(cal.config().timezone.clone());
+            s.first_response_business_median_s = percentile(&times, 50);
+            s.first_response_business_p90_s = percentile(&times, 90);
+        }
+    }
+
+    /// Adds storms (from [`earshot_store::Store::storm_responses`]) to the scorecards of the brands they name.
+    pub fn add_storms(&mut self, storms: &[StormResponse]) {
+        for s in &mut self.brands {
+            let mine: Vec<&StormResponse> = storms.iter().filter(|x| x.brand.eq_ignore_ascii_case(&s.brand)).collect();
+            let mut times: Vec<f64> = mine
+                .iter()
+                .filter_map(|x| x.first_answer_ms.map(|a| (a - x.started_ms).max(0) as f64 / 1000.0))
+                .collect();
+            times.sort_by(f64::total_cmp);
+            s.storms = mine.len() as u64;
+            s.storms_answered = times.len() as u64;
+            s.storm_first_answer_median_s = percentile(&times, 50);
+            s.storm_first_answer_p90_s = percentile(&times, 90);
+        }
+    }
+
     /// Adds remedy counts `(brand, remedy, cases)` (from [`earshot_store::Store::remedy_counts`]) to
     /// the scorecards of the brands they name.
     pub fn add_remedies(&mut self, counts: &[(String, String, u64)]) {
@@ -554,71 +922,13 @@ fn addressed(accounts: &Accounts, r: &ConversationRow) -> Vec<usize> {
     to
 }
 
-/// Whether a row is about brand `b`: it addresses it, or any attribution names it.
-fn is_about(accounts: &Accounts, r: &ConversationRow, b: usize) -> bool {
-    r.mentions.iter().any(|m| accounts.by_handle(&r.platform, m) == Some(b))
-        || r.brands.iter().any(|a| accounts.by_name(&a.brand) == Some(b))
-}
-
-/// What scoring one inbound needs to look up.
-struct Ctx<'a> {
-    rows: &'a [ConversationRow],
-    speaker: &'a [Option<usize>],
-    /// Normalized author handle of every row.
-    author: &'a [Cow<'a, str>],
-    /// Thread index of every row.
-    thread_of: &'a [usize],
-    accounts: &'a Accounts,
-    by_author: &'a FxHashMap<(&'a str, &'a str), Vec<usize>>,
-}
-
-/// Scores one inbound post `i` for brand `b` in its thread (row indexes in published order).
-fn score(a: &mut Acc, b: usize, i: usize, thread: &[usize], ctx: &Ctx<'_>) {
-    let Ctx { rows, speaker, author, thread_of, accounts, by_author } = ctx;
-    a.inbound += 1;
-    let r = &rows[i];
-    let brand_posts: Vec<usize> = thread.iter().copied().filter(|&j| speaker[j] == Some(b)).collect();
-    // Threads are in published order, so the first brand post is the first response.
-    let Some(&first) = brand_posts.first() else {
-        a.events.push((r.published_at, None));
-        return;
-    };
-    let first_at = rows[first].published_at;
-    let secs = (first_at - r.published_at).num_milliseconds().max(0) as f64 / 1000.0;
-    a.times.push(secs);
-    a.events.push((r.published_at, Some(secs)));
-    a.within_1h += u64::from(secs <= 3600.0);
-    a.within_24h += u64::from(secs <= 86_400.0);
-    a.brand_posts += brand_posts.len() as u64;
-
-    let customer: &str = &author[i];
-    let is_customer = |j: usize| speaker[j].is_none() && author[j] == customer;
-    if let Some(&last) = thread.last()
-        && let Some(c) = rows[last].compound
-    {
-        a.resolution_n += 1;
-        a.resolved += u64::from(is_customer(last) && c >= 0.05);
-    }
-    let (mut before, mut after) = (Vec::new(), Vec::new());
-    for &j in thread {
-        if is_customer(j)
-            && let Some(c) = rows[j].compound
-        {
-            if rows[j].published_at < first_at || j == i { before.push(c) } else { after.push(c) }
-        }
-    }
-    if let (Some(x), Some(y)) = (mean(&before), mean(&after)) {
-        a.recoveries.push(y - x);
-    }
-    let later = by_author.get(&(r.platform.as_str(), customer)).map_or(&[][..], Vec::as_slice);
-    for &j in later {
-        if rows[j].published_at <= first_at || !(thread_of[j] == thread_of[i] || is_about(accounts, &rows[j], b)) {
-            continue;
-        }
-        let e = a.outcomes.entry(customer.to_string()).or_insert((false, false));
-        e.0 |= rows[j].loyalty;
-        e.1 |= rows[j].churn;
-    }
+/// The brands a row is about: it addresses them, or any attribution names them. Ascending, without duplicates.
+fn about_brands(accounts: &Accounts, r: &ConversationRow) -> Vec<usize> {
+    let mut to: Vec<usize> = r.mentions.iter().filter_map(|m| accounts.by_handle(&r.platform, m)).collect();
+    to.extend(r.brands.iter().filter_map(|a| accounts.by_name(&a.brand)));
+    to.sort_unstable();
+    to.dedup();
+    to
 }
 
 #[cfg(test)]
@@ -723,6 +1033,48 @@ mod tests {
         let months = build(&[], rows.clone(), None, None, Some(Period::Month)).trends.unwrap();
         assert_eq!((months[0].period.to_string(), months[0].inbound), ("2017-07-01".to_string(), 3));
         assert!(build(&[], rows, None, None, None).trends.is_none());
+    }
+
+    #[test]
+    fn storms_per_brand_with_time_to_first_answer() {
+        let rows = vec![row(1, "cust", false, 0, None, &["acme"]), row(2, "acme", true, 60, Some(1), &[])];
+        let mut rep = build(&[], rows, None, None, None);
+        let storm = |id: &str, brand: &str, started: i64, answer: Option<i64>| StormResponse {
+            brand: brand.into(),
+            storm_id: id.into(),
+            kind: "volume".into(),
+            started_ms: started * 1000,
+            detected_ms: started * 1000 + 600_000,
+            first_answer_ms: answer.map(|a| a * 1000),
+        };
+        rep.add_storms(&[
+            storm("a", "ACME", 100, Some(400)),
+            storm("b", "acme", 1000, Some(1060)),
+            storm("c", "acme", 5000, Some(9000)),
+            storm("d", "acme", 7000, None),
+            storm("e", "globex", 0, Some(10)),
+        ]);
+        let acme = &rep.brands[0];
+        assert_eq!((acme.storms, acme.storms_answered), (4, 3), "names compare ignoring case");
+        assert_eq!((acme.storm_first_answer_median_s, acme.storm_first_answer_p90_s), (Some(300.0), Some(4000.0)));
+    }
+
+    #[test]
+    fn business_hours_count_only_opening_hours() {
+        // Inbound Friday 2017-07-14 16:30 UTC, answered Monday 09:30: one business hour (Fri 16:30-17:00
+        // and Mon 09:00-09:30) on a Mon-Fri 09:00-17:00 UTC calendar.
+        let friday = 1_500_049_800 - 1_500_000_000;
+        let monday = friday + 3 * 86_400 - 7 * 3600;
+        let rows = vec![row(1, "cust", false, friday, None, &["acme"]), row(2, "acme", true, monday, Some(1), &[])];
+        let mut rep = build(&[], rows, None, None, None);
+        let cal = Calendar::new("UTC", [("mon-fri", "09:00-17:00")], []).unwrap();
+        rep.add_business_hours(|b| (b == "acme").then_some(&cal));
+        let acme = &rep.brands[0];
+        assert_eq!(acme.first_response_median_s, Some((monday - friday) as f64));
+        assert_eq!(
+            (acme.first_response_business_median_s, acme.business_calendar.as_deref()),
+            (Some(3600.0), Some("UTC"))
+        );
     }
 
     #[test]

@@ -45,8 +45,17 @@ fn cells(s: &Scorecard) -> Vec<(&'static str, String)> {
         ("response rate", format!("{} {}", pct(s.response_rate), ci(s.response_rate_ci)).trim().to_string()),
         ("median 1st reply", dur(s.first_response_median_s)),
         ("p90 1st reply", dur(s.first_response_p90_s)),
+        ("median 1st reply (business h)", dur(s.first_response_business_median_s)),
         ("≤1h", pct(s.within_1h_share)),
         ("≤24h", pct(s.within_24h_share)),
+        (
+            "storms: answered, median to 1st answer",
+            if s.storms == 0 {
+                "–".to_string()
+            } else {
+                format!("{}/{}, {}", s.storms_answered, s.storms, dur(s.storm_first_answer_median_s))
+            },
+        ),
         ("replies/conv", num(s.replies_per_conversation, 1)),
         ("resolved", format!("{} (n={})", pct(s.resolution_rate), s.resolution_n)),
         ("sent. recovery", format!("{} (n={})", num(s.sentiment_recovery, 2), s.sentiment_recovery_n)),

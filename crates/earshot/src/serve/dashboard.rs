@@ -51,7 +51,9 @@ pub(super) async fn dashboard_page(
         Some(_) => return Err(Fail::Bad("by must be day, week or month".into())),
     };
     let mut rep =
-        db(&app, move |s| Ok(report::from_store(&*s, since, until, by, true).map_err(anyhow::Error::from)?)).await?;
+        db(&app, move |s| Ok(report::from_store(&mut *s, since, until, by, true).map_err(anyhow::Error::from)?))
+            .await?;
+    rep.add_business_hours(|brand| app.opts.policies.for_brand(brand).and_then(|p| p.calendar.as_ref()));
     // Brand scope: only the brands this user may see, in the charts and in the table.
     let user = c.user.clone();
     rep.brands.retain(|s| may_see(&user, &s.brand));
