@@ -99,7 +99,7 @@ impl Envelope {
 
 /// The brand whose partition a post goes to: the brand speaking, else the first one addressed (the brand the
 /// case stage files it under), else none.
-pub fn partition_key<'b>(brands: &'b Brands, post: &Post) -> Option<String> {
+pub fn partition_key(brands: &Brands, post: &Post) -> Option<String> {
     brands
         .speaking_brand(post)
         .map(str::to_string)
@@ -482,7 +482,7 @@ fn process_partitions(
             let (batch, ids) = to_batch(&deliveries, brands, analysis, opts.threads);
             // Commit, retrying through a database outage; only then acknowledge.
             with_backoff("committing a batch", &never, || {
-                Ok(store.commit_with_ids(&batch, &ids, Utc::now()).context("cannot store a batch of posts")?)
+                store.commit_with_ids(&batch, &ids, Utc::now()).context("cannot store a batch of posts")
             });
             counters.committed_posts.fetch_add(ids.len() as u64, Ordering::Relaxed);
             if let Err(e) = transport.ack(deliveries) {
