@@ -431,3 +431,33 @@ fn a_million_posts_through_two_workers_with_one_killed_equal_the_embedded_store(
     assert!(!a.storms.is_empty(), "the generated traffic has storms");
     assert_same(&a, &b);
 }
+
+/// Misuse is a clear error before anything runs (no services needed).
+#[test]
+fn a_worker_needs_a_stream_and_a_postgres_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        earshot().current_dir(dir.path()).args(["worker", "--db", "postgres://x@127.0.0.1:1/x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no stream to consume") && err.contains("hint: pass --stream nats://"), "{err}");
+
+    let out = earshot()
+        .current_dir(dir.path())
+        .args(["worker", "--stream", "nats://127.0.0.1:4222", "--db", "local.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("earshot worker needs a PostgreSQL store, not local.db"), "{err}");
+
+    // The config's `stream` key switches ingest to publishing: an unreachable server is an error, not a
+    // silent local ingest.
+    std::fs::write(dir.path().join("earshot.toml"), "stream = \"nats://127.0.0.1:1\"\n").unwrap();
+    let demo = repo().join("crates/earshot/demo/gilt.x-v2.json");
+    let out = earshot().current_dir(dir.path()).args(["ingest", "--quiet"]).arg(&demo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect to NATS at nats://127.0.0.1:1"), "{err}");
+    assert!(!dir.path().join("earshot.db").exists(), "nothing was stored locally");
+}
