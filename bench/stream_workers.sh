@@ -35,5 +35,7 @@ for workers in 1 2; do
   printf '%s posts, %d worker(s): all committed in %.1fs (%.0f posts/s); all threaded in %.1fs (%.0f posts/s)\n' \
     "$posts" "$workers" "$committed" "$(echo "$posts / $committed" | bc -l)" "$threaded" "$(echo "$posts / $threaded" | bc -l)"
   psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE $name WITH (FORCE)"
+  # Delete the (empty) stream: a JetStream API request over the plain NATS protocol.
+  python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',4222)); s.recv(4096); s.sendall(b'CONNECT {}\r\nPUB \$JS.API.STREAM.DELETE.'+sys.argv[1].encode()+b' 0\r\n\r\nPING\r\n'); s.recv(4096)" "$name"
 done
 rm -rf "$dir"
