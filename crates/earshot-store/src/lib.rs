@@ -70,6 +70,16 @@ pub enum StoreError {
         /// The driver's error (its whole story is in this error's message).
         error: ::postgres::Error,
     },
+    /// The connection holding a session lock dropped (the server restarted, or the network failed): the
+    /// lock is gone with it, so the holder must open the store again and take the lock anew.
+    #[cfg(feature = "postgres")]
+    #[error(
+        "lost the PostgreSQL session at {target} (and the locks it held)\nhint: open the store again; the work resumes from what was committed"
+    )]
+    SessionLost {
+        /// The URL, without its password.
+        target: String,
+    },
     /// The target names a backend this build does not have, or the database is not one this version can use.
     #[error("{0}")]
     Unsupported(String),

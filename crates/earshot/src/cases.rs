@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// How many stored posts one threading transaction covers.
-const THREAD_BATCH: usize = 5_000;
+pub const THREAD_BATCH: usize = 5_000;
 
 /// A case as the store keeps it (`cases.data`): the case and the SLA facts its clocks are computed from.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -33,6 +33,18 @@ pub fn load_brands(path: &Path) -> Result<Vec<BrandConfig>> {
     Ok(file.brands)
 }
 
+/// The stream of distributed mode, from a config file: `stream = "nats://HOST:PORT"` (then `earshot ingest`
+/// publishes instead of storing, and `earshot worker` consumes). `None` when the file does not say.
+pub fn load_stream(path: &Path) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let table: toml::Table = text.parse().with_context(|| format!("in config file {}", path.display()))?;
+    match table.get("stream") {
+        None => Ok(None),
+        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => anyhow::bail!("in config file {}: stream must be a string (nats://HOST:PORT)", path.display()),
+    }
+}
+
 /// Where the store is, from a config file: `storage = "postgres://…"` (or a SQLite path), or the same as
 /// `[storage] url = "…"`. `None` when the file does not say.
 pub fn load_storage(path: &Path) -> Result<Option<String>> {

@@ -371,7 +371,7 @@ pub fn thread_stored(
 }
 
 /// Attributes and analyzes `posts` in place.
-fn understand(posts: &mut [NewPost], brands: &Brands, ctx: &earshot_analyze::Context) {
+pub fn understand(posts: &mut [NewPost], brands: &Brands, ctx: &earshot_analyze::Context) {
     for np in posts {
         let attributions = brands.attribute(&np.post);
         let brand_author = brands.speaking_brand(&np.post).map(str::to_string);

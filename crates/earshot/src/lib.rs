@@ -14,3 +14,4 @@ pub mod ingest;
 pub mod report;
 pub mod serve;
 pub mod storms;
+pub mod stream;

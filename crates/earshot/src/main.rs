@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Ingest posts from files or stdin in the platforms' own formats.
     Ingest(cmd::ingest::Args),
+    /// Consume the post stream (distributed mode): analyze, store, thread into cases and detect storms in PostgreSQL.
+    Worker(cmd::worker::Args),
     /// Listen to live sources ([[sources]] in earshot.toml: X stream, Mastodon, Bluesky Jetstream, feeds).
     Watch(cmd::watch::Args),
     /// Counts of what the store holds.
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::Watch(args) => cmd::watch::run(args),
+        Command::Worker(args) => cmd::worker::run(args),
         Command::Stats(args) => cmd::stats::run(args),
         Command::Cases(args) => cmd::cases::run(args),
         Command::Serve(args) => cmd::serve::run(args),

@@ -49,6 +49,11 @@ pub struct PostgresStore {
     config: postgres::Config,
     schema: Option<String>,
     target: String,
+    /// Set once this connection holds a session lock ([`PostgresStore::try_lock`]): a lost connection is then
+    /// an error ([`StoreError::SessionLost`]) instead of a silent reconnect, which would no longer hold it.
+    pinned: bool,
+    /// When set, [`Store::posts_after`] returns no post with a higher id (see [`PostgresStore::cap_posts_after`]).
+    posts_cap: Option<i64>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -160,7 +165,7 @@ impl PostgresStore {
         }
         let schema = schema.map(str::to_string);
         let client = connect(&config, schema.as_deref(), &target, true)?;
-        Ok(PostgresStore { client: Mutex::new(client), config, schema, target })
+        Ok(PostgresStore { client: Mutex::new(client), config, schema, target, pinned: false, posts_cap: None })
     }
 
     /// The schema version (the newest migration applied).
@@ -193,18 +198,92 @@ impl PostgresStore {
         // unfinished one back), so a poisoned lock is safe to take over.
         let mut client = self.client.lock().unwrap_or_else(|e| e.into_inner());
         if client.is_closed() {
+            if self.pinned {
+                return Err(StoreError::SessionLost { target: self.target.clone() });
+            }
             *client = connect(&self.config, self.schema.as_deref(), &self.target, false)?;
         }
         Ok(client)
     }
 
     fn conn_mut(&mut self) -> Result<&mut Client> {
-        let PostgresStore { client, config, schema, target } = self;
+        let PostgresStore { client, config, schema, target, pinned, .. } = self;
         let client = client.get_mut().unwrap_or_else(|e| e.into_inner());
         if client.is_closed() {
+            if *pinned {
+                return Err(StoreError::SessionLost { target: target.clone() });
+            }
             *client = connect(config, schema.as_deref(), target, false)?;
         }
         Ok(client)
+    }
+
+    /// Takes the session-level advisory lock `name` (scoped to this store's schema) when free; true when this
+    /// connection holds it now. The lock lasts as long as the connection: the server releases it when the
+    /// process dies or the connection drops, which is how `earshot worker` hands partitions and the case
+    /// stage over. From then on the store no longer reconnects silently ([`StoreError::SessionLost`]).
+    pub fn try_lock(&mut self, name: &str) -> Result<bool> {
+        let held: bool = self
+            .conn_mut()?
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended('earshot.lock.' || current_schema() || '.' || $1, 0))",
+                &[&name],
+            )
+            .doing("taking an advisory lock")?
+            .get(0);
+        self.pinned |= held;
+        Ok(held)
+    }
+
+    /// Releases a lock taken with [`PostgresStore::try_lock`] (false when this connection did not hold it).
+    pub fn unlock(&mut self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn_mut()?
+            .query_one(
+                "SELECT pg_advisory_unlock(hashtextextended('earshot.lock.' || current_schema() || '.' || $1, 0))",
+                &[&name],
+            )
+            .doing("releasing an advisory lock")?
+            .get(0))
+    }
+
+    /// How many of the locks `names` some connection holds now (e.g. live workers, one slot lock each).
+    pub fn locks_held(&self, names: &[String]) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one(
+                "SELECT count(*) FROM pg_locks l JOIN unnest($1::text[]) AS n(name) \
+                 ON l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database \
+                 WHERE datname = current_database()) \
+                 AND ((l.classid::bigint << 32) | l.objid::bigint) \
+                   = hashtextextended('earshot.lock.' || current_schema() || '.' || n.name, 0)",
+                &[&names],
+            )
+            .doing("counting advisory locks")?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    /// Makes [`Store::posts_after`] return no post with an id above `cap` (`None`: no cap). A stream-fed
+    /// store's ids are stream sequence numbers, committed out of order by several workers: the case stage
+    /// threads only up to the sequence every partition has committed, so it never steps over a gap.
+    pub fn cap_posts_after(&mut self, cap: Option<i64>) {
+        self.posts_cap = cap;
+    }
+
+    /// Commits `batch` like [`Store::commit`], with post `i` stored under id `ids[i]` (the stream sequence
+    /// number of its message) instead of the next free one. Any number of writers may do this at once; a
+    /// batch committed twice (a redelivery) stores nothing the second time, since a post's id and content
+    /// come from its message.
+    pub fn commit_with_ids(&mut self, batch: &Batch, ids: &[i64], now: DateTime<Utc>) -> Result<BatchOutcome> {
+        if ids.len() != batch.posts.len() {
+            return Err(StoreError::Unsupported(format!(
+                "commit_with_ids: {} ids for {} posts",
+                ids.len(),
+                batch.posts.len()
+            )));
+        }
+        self.commit_posts(batch, now, Some(ids))
     }
 }
 
@@ -221,7 +300,7 @@ fn connect(config: &postgres::Config, schema: Option<&str>, target: &str, migrat
     // The batch's posts are copied here, then moved into `posts` in one statement (see `commit`).
     client
         .batch_execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS post_stage (ord INTEGER NOT NULL, platform TEXT, native_id TEXT, \
+            "CREATE TEMPORARY TABLE IF NOT EXISTS post_stage (ord BIGINT NOT NULL, platform TEXT, native_id TEXT, \
              url TEXT, author_id TEXT, author_handle TEXT, author_name TEXT, author_followers BIGINT, \
              author_url TEXT, author_care BOOLEAN, text TEXT, lang TEXT, published_at TIMESTAMPTZ, kind TEXT, \
              reply_to TEXT, reply_to_author TEXT, conversation_id TEXT, refs TEXT, mentions TEXT, hashtags TEXT, \
@@ -409,7 +488,7 @@ const STAGE_COLUMNS: &str = "ord, platform, native_id, url, author_id, author_ha
      mentions, hashtags, links, media, metrics, brand_author, format, source, raw";
 
 const STAGE_TYPES: &[Type] = &[
-    Type::INT4,
+    Type::INT8,
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
@@ -438,16 +517,23 @@ const STAGE_TYPES: &[Type] = &[
     Type::BYTEA,
 ];
 
-impl Store for PostgresStore {
-    fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome> {
+impl PostgresStore {
+    /// [`Store::commit`], with the posts' ids given (`ids`, same order) or assigned in commit order.
+    fn commit_posts(&mut self, batch: &Batch, now: DateTime<Utc>, ids: Option<&[i64]>) -> Result<BatchOutcome> {
         let now = ms(now);
         let mut out = BatchOutcome::default();
         let client = self.conn_mut()?;
         let mut tx = client.transaction().doing("starting a transaction")?;
         if !batch.posts.is_empty() {
             // Committers of posts take turns, so ids become visible in increasing order (see the module doc).
-            tx.execute("SELECT pg_advisory_xact_lock(hashtextextended('earshot.posts.' || current_schema(), 0))", &[])
+            // Given ids do not depend on commit order: those writers commit side by side.
+            if ids.is_none() {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('earshot.posts.' || current_schema(), 0))",
+                    &[],
+                )
                 .doing("waiting for other writers")?;
+            }
             {
                 let sink = tx
                     .copy_in(&format!("COPY post_stage ({STAGE_COLUMNS}) FROM STDIN (FORMAT binary)"))
@@ -456,8 +542,9 @@ impl Store for PostgresStore {
                 for (ord, np) in batch.posts.iter().enumerate() {
                     let p = &np.post;
                     let metrics = if p.metrics.is_empty() { None } else { Some(json(&p.metrics, "metrics")?) };
+                    let ord = ids.map_or(ord as i64, |ids| ids[ord]);
                     let row: [Param<'_>; 27] = [
-                        &(ord as i32),
+                        &ord,
                         &p.platform.as_str(),
                         &clean(&p.native_id),
                         &clean_opt(&p.url),
@@ -490,13 +577,17 @@ impl Store for PostgresStore {
                 writer.finish().doing("staging posts")?;
             }
             // The first copy of each post in the batch, in batch order; a post stored before is left as it is.
+            // With given ids, `ord` is the id (and still the order).
+            let (id_column, id_value, overriding) =
+                if ids.is_some() { ("id, ", "s.ord, ", "OVERRIDING SYSTEM VALUE ") } else { ("", "", "") };
             let inserted = tx
                 .query(
-                    "INSERT INTO posts (platform, native_id, url, author_id, author_handle, author_name, \
+                    &format!(
+                    "INSERT INTO posts ({id_column}platform, native_id, url, author_id, author_handle, author_name, \
                      author_followers, author_url, author_care, text, lang, published_at, ingested_at, kind, \
                      reply_to, reply_to_author, conversation_id, refs, mentions, hashtags, links, media, metrics, \
-                     brand_author, format, source, raw, deleted_at) \
-                     SELECT s.platform, s.native_id, s.url, s.author_id, s.author_handle, s.author_name, \
+                     brand_author, format, source, raw, deleted_at) {overriding}\
+                     SELECT {id_value}s.platform, s.native_id, s.url, s.author_id, s.author_handle, s.author_name, \
                      s.author_followers, s.author_url, s.author_care, s.text, s.lang, s.published_at, $1, s.kind, \
                      s.reply_to, s.reply_to_author, s.conversation_id, s.refs, s.mentions, s.hashtags, s.links, \
                      s.media, s.metrics, s.brand_author, s.format, s.source, s.raw, \
@@ -505,7 +596,7 @@ impl Store for PostgresStore {
                            ORDER BY platform, native_id, ord) s \
                      ORDER BY s.ord \
                      ON CONFLICT (platform, native_id) DO NOTHING \
-                     RETURNING id, platform, native_id",
+                     RETURNING id, platform, native_id"),
                     &[&now],
                 )
                 .doing("inserting posts")?;
@@ -586,6 +677,12 @@ impl Store for PostgresStore {
         }
         tx.commit().doing("committing a batch")?;
         Ok(out)
+    }
+}
+
+impl Store for PostgresStore {
+    fn commit(&mut self, batch: &Batch, now: DateTime<Utc>) -> Result<BatchOutcome> {
+        self.commit_posts(batch, now, None)
     }
 
     fn upsert_brands(&mut self, brands: &[BrandConfig], now: DateTime<Utc>) -> Result<()> {
@@ -746,8 +843,9 @@ impl Store for PostgresStore {
     }
 
     fn posts_after(&self, after_id: i64, limit: usize) -> Result<Vec<StoredPost>> {
-        let sql = format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id > $1 ORDER BY p.id LIMIT $2");
-        read_posts(&mut *self.conn()?, &sql, &[&after_id, &(limit.max(1) as i64)], "reading new posts")
+        let sql = format!("SELECT {POST_COLUMNS} FROM posts p WHERE p.id > $1 AND p.id <= $3 ORDER BY p.id LIMIT $2");
+        let cap = self.posts_cap.unwrap_or(i64::MAX);
+        read_posts(&mut *self.conn()?, &sql, &[&after_id, &(limit.max(1) as i64), &cap], "reading new posts")
     }
 
     fn threaded_through(&self) -> Result<i64> {

@@ -153,3 +153,68 @@ fn a_lost_connection_is_opened_again() {
     s.commit(&Batch { posts: vec![post("2"), post("3")], ..Batch::default() }, Utc::now()).expect("writes resume");
     assert_eq!(s.stats().unwrap().posts, 3, "the staging table is there again, nothing lost or doubled");
 }
+
+/// `earshot worker`'s writes: posts under given ids (stream sequence numbers) from several writers at once,
+/// out of order; a redelivered batch stores nothing; the case stage reads only up to a cap.
+#[test]
+fn posts_under_given_ids_commit_out_of_order_and_reads_stop_at_the_cap() {
+    let Some(place) = PgPlace::new() else { return };
+    let mut a = PostgresStore::open_in_schema(place.url, &place.schema).unwrap();
+    let mut b = PostgresStore::open_in_schema(place.url, &place.schema).unwrap();
+    let batch = |ids: &[i64]| Batch { posts: ids.iter().map(|i| post(&format!("n{i}"))).collect(), ..Batch::default() };
+    // Writer b commits the later sequence numbers first.
+    let out = b.commit_with_ids(&batch(&[4, 5]), &[4, 5], Utc::now()).unwrap();
+    assert_eq!((out.stored, out.duplicates), (2, 0));
+    a.commit_with_ids(&batch(&[1, 3]), &[1, 3], Utc::now()).unwrap();
+    // A redelivery of the same messages: nothing new, no error.
+    let again = a.commit_with_ids(&batch(&[1, 3]), &[1, 3], Utc::now()).unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 2));
+    // A copy of a post under a later sequence number is a duplicate: the first copy keeps its id.
+    let mut dup = batch(&[6]);
+    dup.posts[0] = post("n1");
+    assert_eq!(a.commit_with_ids(&dup, &[6], Utc::now()).unwrap().duplicates, 1);
+
+    let ids = |s: &PostgresStore| {
+        s.posts_after(0, 100).unwrap().iter().map(|p| (p.id, p.post.native_id.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&a), [(1, "n1".into()), (3, "n3".into()), (4, "n4".into()), (5, "n5".into())]);
+    a.cap_posts_after(Some(3));
+    assert_eq!(ids(&a), [(1, "n1".into()), (3, "n3".into())]);
+    assert_eq!(a.posts_after(1, 100).unwrap().len(), 1);
+    assert_eq!(a.stats().unwrap().posts, 4);
+    assert!(a.commit_with_ids(&batch(&[7]), &[], Utc::now()).is_err(), "one id per post");
+}
+
+#[test]
+fn session_locks_are_exclusive_counted_and_released_with_the_connection() {
+    let Some(place) = PgPlace::new() else { return };
+    let mut a = PostgresStore::open_in_schema(place.url, &place.schema).unwrap();
+    let mut b = PostgresStore::open_in_schema(place.url, &place.schema).unwrap();
+    let names: Vec<String> = (0..3).map(|i| format!("slot.{i}")).collect();
+    assert!(a.try_lock("slot.0").unwrap());
+    assert!(a.try_lock("slot.0").unwrap(), "re-entrant for its holder");
+    assert!(!b.try_lock("slot.0").unwrap(), "held by another connection");
+    assert!(b.try_lock("slot.1").unwrap());
+    assert_eq!(a.locks_held(&names).unwrap(), 2);
+    // The other schema's locks of the same name are other locks.
+    let other = PgPlace::new().unwrap();
+    let mut c = PostgresStore::open_in_schema(other.url, &other.schema).unwrap();
+    assert!(c.try_lock("slot.1").unwrap());
+    assert_eq!(a.locks_held(&names).unwrap(), 2);
+
+    assert!(b.unlock("slot.1").unwrap());
+    assert_eq!(a.locks_held(&names).unwrap(), 1);
+    // The holder's connection goes away (a killed worker): the lock is free, and the holder does not
+    // reconnect silently (it would not hold the lock any more).
+    let pid: i32 = a.client().query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    b.client().execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !b.try_lock("slot.0").unwrap() {
+        assert!(std::time::Instant::now() < deadline, "the lock was not released");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The first query may be the one that finds the connection closed; from then on it is SessionLost.
+    let _ = a.stats();
+    let err = a.stats().unwrap_err();
+    assert!(matches!(err, StoreError::SessionLost { .. }), "{err}");
+}

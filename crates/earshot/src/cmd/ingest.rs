@@ -37,6 +37,16 @@ pub struct Args {
     /// Never show a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Distributed mode: publish the decoded posts to this NATS JetStream server (`nats://HOST:PORT`) for
+    /// `earshot worker` instead of storing them here. Default: `stream` in the config file.
+    #[arg(long, env = "EARSHOT_STREAM", value_name = "URL")]
+    pub stream: Option<String>,
+    /// The JetStream stream to publish to (created when missing).
+    #[arg(long, default_value = earshot_stream::nats::DEFAULT_STREAM)]
+    pub stream_name: String,
+    /// Partitions of a stream created by this run (an existing stream keeps its own).
+    #[arg(long)]
+    pub partitions: Option<u32>,
 }
 
 /// The machine's cores: decoding and the SQLite writer each hold a thread too, but analysis is the stage that
@@ -66,6 +76,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     let config_path = config::resolve(args.config.as_deref())?;
+    let stream = match (&args.stream, &config_path) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(p)) => config::load_stream(p)?,
+        (None, None) => None,
+    };
+    if let Some(url) = stream {
+        return publish(&args, &url, config_path.as_deref(), format);
+    }
     let mut store = args.db.open_with(config_path.as_deref())?;
     // Read first, so that a bad SLA section fails before anything is stored.
     earshot::cases::load_policies(config_path.as_deref())?;
@@ -97,6 +115,47 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if summary.rejected > 0 {
             println!("hint: see why with `earshot rejects --db {}`", args.db.shown());
         }
+    }
+    Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `earshot ingest --stream`: decode, attribute to pick each post's partition, publish.
+fn publish(
+    args: &Args,
+    url: &str,
+    config_path: Option<&std::path::Path>,
+    format: Option<&'static dyn earshot_core::decode::Decoder>,
+) -> Result<ExitCode> {
+    // Read first, so that a bad config fails before anything is published.
+    earshot::cases::load_policies(config_path)?;
+    let brands = match config_path {
+        Some(path) => config::load_brands(path)?,
+        None => {
+            eprintln!("warning: no config file: every post goes to the partition of posts without a brand");
+            Vec::new()
+        }
+    };
+    let transport = earshot_stream::NatsTransport::open(url, &args.stream_name, args.partitions)?;
+    let summary = earshot::stream::publish_inputs(&transport, &Brands::new(brands), &args.paths, format)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "read {} records from {} input{}: published {} messages ({} posts, {} deletions, {} rejects), {} already published, skipped {} in {:.2}s ({:.0} messages/s) to stream {} at {url}",
+            summary.read,
+            summary.files,
+            if summary.files == 1 { "" } else { "s" },
+            summary.published,
+            summary.posts,
+            summary.deletions,
+            summary.rejected,
+            summary.duplicates,
+            summary.skipped,
+            summary.elapsed_s,
+            summary.messages_per_s,
+            args.stream_name,
+        );
+        println!("hint: `earshot worker --stream {url} --db postgres://…` stores them");
     }
     Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -18,6 +18,7 @@ pub mod storms;
 pub mod train;
 pub mod users;
 pub mod watch;
+pub mod worker;
 
 use anyhow::{Context, Result};
 use earshot_store::AnyStore;

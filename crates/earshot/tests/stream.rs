@@ -1,0 +1,463 @@
+//! Distributed mode end to end: `earshot ingest --stream` into NATS JetStream, `earshot worker`s into
+//! PostgreSQL, compared with an embedded `earshot ingest` of the same input into SQLite.
+//!
+//! Needs NATS with JetStream (`EARSHOT_TEST_NATS_URL`, default `nats://127.0.0.1:4222`) and PostgreSQL
+//! (`EARSHOT_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`). Skipped with a message
+//! when one does not answer and `CI` is unset; in CI they must run. Each test uses a database and a stream of
+//! its own, dropped at the end. `EARSHOT_STREAM_E2E_POSTS` sets the size of the large test (default 1,000,000).
+
+use earshot_store::{CaseQuery, Store, StormQuery};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+const DEFAULT_NATS: &str = "nats://127.0.0.1:4222";
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("earshot")
+}
+
+fn earshot() -> Command {
+    let mut c = Command::new(bin());
+    c.env_remove("EARSHOT_DB").env_remove("EARSHOT_CONFIG").env_remove("EARSHOT_STREAM");
+    c
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn reachable(host_port: &str) -> bool {
+    std::net::ToSocketAddrs::to_socket_addrs(host_port)
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+/// The services, or None (skip) when one is missing outside CI.
+fn services() -> Option<(String, String)> {
+    let nats = std::env::var("EARSHOT_TEST_NATS_URL").unwrap_or_else(|_| DEFAULT_NATS.into());
+    let pg = std::env::var("EARSHOT_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.into());
+    let pg_addr = pg.split('@').nth(1).and_then(|r| r.split('/').next()).unwrap_or("127.0.0.1:5432").to_string();
+    let ok = reachable(nats.trim_start_matches("nats://")) && reachable(&pg_addr);
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the stream tests: NATS at {nats} and PostgreSQL at {pg}"
+        );
+        eprintln!("skipped: needs NATS at {nats} and PostgreSQL at {pg}");
+        return None;
+    }
+    Some((nats, pg))
+}
+
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("e2e_{tag}_{}_{nanos}", std::process::id())
+}
+
+/// A database of its own, dropped at the end.
+struct Database {
+    admin: String,
+    name: String,
+}
+
+impl Database {
+    fn new(base: &str, tag: &str) -> Database {
+        let name = unique(tag);
+        let admin = base.rsplit_once('/').map_or(base.to_string(), |(host, _)| format!("{host}/postgres"));
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect to PostgreSQL");
+        c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+        Database { admin, name }
+    }
+
+    fn url(&self) -> String {
+        self.admin.rsplit_once('/').map(|(host, _)| format!("{host}/{}", self.name)).unwrap()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls)
+            && let Err(e) = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+        {
+            eprintln!("could not drop database {}: {e}", self.name);
+        }
+    }
+}
+
+/// A stream name of its own, deleted at the end.
+struct StreamName {
+    url: String,
+    name: String,
+}
+
+impl Drop for StreamName {
+    fn drop(&mut self) {
+        if let Ok(t) = earshot_stream::NatsTransport::open(&self.url, &self.name, None) {
+            let _ = t.delete();
+        }
+    }
+}
+
+/// Everything that must be equal between the two stores, without row ids or wall-clock times.
+#[derive(Debug, PartialEq)]
+struct Content {
+    /// Posts in id order: the post, its brands, its analysis.
+    posts: Vec<String>,
+    /// Cases keyed by their posts (storm cases by their storm), with their columns: how many of each.
+    cases: BTreeMap<String, usize>,
+    /// Storms: how many of each.
+    storms: BTreeMap<String, usize>,
+    rejects: usize,
+}
+
+fn content(store: &dyn Store) -> Content {
+    let mut posts = Vec::new();
+    let mut key_of: BTreeMap<i64, String> = BTreeMap::new();
+    let mut case_posts: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let chunk = store.posts_after(after, 5000).unwrap();
+        let Some(last) = chunk.last() else { break };
+        after = last.id;
+        let ids: Vec<i64> = chunk.iter().map(|p| p.id).collect();
+        for p in &chunk {
+            let key = format!("{}:{}", p.post.platform.as_str(), p.post.native_id);
+            let mut brands: Vec<String> = p.brands.iter().map(|a| format!("{}/{}", a.brand, a.via.as_str())).collect();
+            brands.sort();
+            posts.push(format!(
+                "{key} | {} | {} | {:?} | {:?} | {} | {:?} | {:?} | {}",
+                p.post.author.handle,
+                p.post.published_at,
+                p.brand_author,
+                p.deleted_at,
+                p.post.text,
+                brands,
+                p.post.raw.len(),
+                p.analysis.as_ref().map(|a| a.to_string()).unwrap_or_default()
+            ));
+            key_of.insert(p.id, key);
+        }
+        for (post, case) in store.cases_of_posts(&ids).unwrap() {
+            case_posts.entry(case).or_default().push(key_of[&post].clone());
+        }
+    }
+    let mut cases = BTreeMap::new();
+    let all = CaseQuery { all: true, storm_members: true, limit: None, ..CaseQuery::default() };
+    for c in store.cases(&all).unwrap() {
+        let mut members = case_posts.remove(&c.id).unwrap_or_default();
+        members.sort();
+        let storm = c
+            .data
+            .get("storm")
+            .map(|s| format!("{} {} {} {} {}", s["kind"], s["facet"], s["key"], s["started_at"], s["posts"]));
+        let key = format!(
+            "{members:?} {storm:?} | {} {} {} {} {} {} {:?} {:?} {} {} {:?} {:?} storm_member={}",
+            c.brand,
+            c.customer,
+            c.platform,
+            c.kind,
+            c.status,
+            c.priority,
+            c.issue,
+            c.sentiment,
+            c.opened_at,
+            c.last_activity_at,
+            c.first_response_at,
+            c.resolved_at,
+            c.storm_case.is_some()
+        );
+        *cases.entry(key).or_insert(0) += 1;
+    }
+    let mut storms = BTreeMap::new();
+    for s in store.storms(&StormQuery { limit: None, ..StormQuery::default() }).unwrap() {
+        let key = format!(
+            "{} {} {} {} {} {} {} {} {:?} {} {} {}",
+            s.brand,
+            s.kind,
+            s.facet,
+            s.key,
+            s.status,
+            s.started_at,
+            s.detected_at,
+            s.last_post_at,
+            s.closed_at,
+            s.posts,
+            s.authors,
+            s.case_id.is_some()
+        );
+        *storms.entry(key).or_insert(0) += 1;
+    }
+    Content { posts, cases, storms, rejects: store.stats().unwrap().rejects as usize }
+}
+
+fn assert_same(embedded: &Content, distributed: &Content) {
+    assert_eq!(embedded.posts.len(), distributed.posts.len(), "number of posts");
+    for (i, (a, b)) in embedded.posts.iter().zip(&distributed.posts).enumerate() {
+        assert_eq!(a, b, "post #{i} (in id order)");
+    }
+    let diff = |a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>| -> Vec<String> {
+        a.iter().filter(|(k, n)| b.get(*k) != Some(n)).map(|(k, n)| format!("{n}x {k}")).take(5).collect()
+    };
+    assert!(
+        embedded.cases == distributed.cases,
+        "cases differ ({} vs {} kinds): only embedded: {:#?}\nonly distributed: {:#?}",
+        embedded.cases.len(),
+        distributed.cases.len(),
+        diff(&embedded.cases, &distributed.cases),
+        diff(&distributed.cases, &embedded.cases)
+    );
+    assert!(
+        embedded.storms == distributed.storms,
+        "storms differ: only embedded: {:#?}\nonly distributed: {:#?}",
+        diff(&embedded.storms, &distributed.storms),
+        diff(&distributed.storms, &embedded.storms)
+    );
+    assert_eq!(embedded.rejects, distributed.rejects, "rejects");
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{cmd:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn last_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text.lines().last().unwrap_or("")).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn embedded(dir: &Path, config: &Path, inputs: &[PathBuf]) -> (PathBuf, serde_json::Value) {
+    let db = dir.join("embedded.db");
+    let out = run_ok(
+        earshot()
+            .args(["ingest", "--quiet", "--json", "--threads", "2", "--config"])
+            .arg(config)
+            .arg("--db")
+            .arg(&db)
+            .args(inputs),
+    );
+    (db, last_json(&out))
+}
+
+fn publish(nats: &str, stream: &str, config: &Path, inputs: &[PathBuf]) -> serde_json::Value {
+    let out = run_ok(
+        earshot()
+            .args(["ingest", "--json", "--stream", nats, "--stream-name", stream, "--config"])
+            .arg(config)
+            .args(inputs),
+    );
+    last_json(&out)
+}
+
+fn worker(nats: &str, stream: &str, db: &str, config: &Path, log: &Path) -> Child {
+    earshot()
+        .args(["worker", "--stream", nats, "--stream-name", stream, "--db", db, "--exit-when-idle", "5"])
+        .args(["--status-every", "5", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::options().create(true).append(true).open(log).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+fn wait(mut child: Child, log: &Path, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "worker failed: {}", std::fs::read_to_string(log).unwrap_or_default());
+            return;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("worker still running after {limit:?}: {}", std::fs::read_to_string(log).unwrap_or_default());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn open_pg(url: &str) -> earshot_store::AnyStore {
+    earshot_store::open(url).unwrap()
+}
+
+/// The demo stories and every fixture format (rejects and deletions included), through the stream into two
+/// workers: the same posts, analyses, brand links, cases and storms as an embedded ingest.
+#[test]
+fn two_workers_store_what_an_embedded_ingest_stores() {
+    let Some((nats, pg)) = services() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo().join("crates/earshot/demo/earshot.toml");
+    let mut inputs = Vec::new();
+    for d in [repo().join("crates/earshot/demo"), repo().join("tests/fixtures")] {
+        let mut stack = vec![d];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !name.ends_with(".snap")
+                    && !name.contains("nodetect")
+                    && !name.ends_with(".md")
+                    && !name.ends_with(".toml")
+                {
+                    inputs.push(p);
+                }
+            }
+        }
+    }
+    inputs.sort();
+    let (sqlite, summary) = embedded(dir.path(), &config, &inputs);
+
+    let db = Database::new(&pg, "small");
+    let stream = StreamName { url: nats.clone(), name: unique("small").replace('_', "-") };
+    let published = publish(&nats, &stream.name, &config, &inputs);
+    assert_eq!(published["read"], summary["read"], "{published}");
+    assert!(published["partitions"].as_object().unwrap().len() > 1, "posts spread over partitions: {published}");
+    // Publishing again within the duplicate window adds nothing.
+    let again = publish(&nats, &stream.name, &config, &inputs);
+    let all = published["published"].as_u64().unwrap() + published["duplicates"].as_u64().unwrap();
+    assert_eq!((again["published"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(all)));
+
+    let logs = [dir.path().join("w1.log"), dir.path().join("w2.log")];
+    let workers: Vec<Child> = logs.iter().map(|log| worker(&nats, &stream.name, &db.url(), &config, log)).collect();
+    for (w, log) in workers.into_iter().zip(&logs) {
+        wait(w, log, Duration::from_secs(300));
+    }
+    let leaders = logs.iter().filter(|l| std::fs::read_to_string(l).unwrap().contains("holds the case stage")).count();
+    assert!(leaders >= 1, "one worker ran the case stage");
+
+    let a = content(&earshot_store::open(sqlite.to_str().unwrap()).unwrap());
+    let b = content(&open_pg(&db.url()));
+    assert!(
+        a.posts.len() > 100 && a.cases.len() > 10 && a.rejects > 0,
+        "{} posts, {} cases",
+        a.posts.len(),
+        a.cases.len()
+    );
+    assert_same(&a, &b);
+    // `stats --json` agrees too.
+    let stats = |target: &str| last_json(&run_ok(earshot().args(["stats", "--json", "--db", target])));
+    assert_eq!(stats(sqlite.to_str().unwrap()), stats(&db.url()));
+}
+
+/// The floor: N generated posts (default 1,000,000) through JetStream into two workers and PostgreSQL, the
+/// worker holding the case stage killed with SIGKILL mid-run and started again: exactly the posts, cases and
+/// storms of the embedded mode.
+#[test]
+fn a_million_posts_through_two_workers_with_one_killed_equal_the_embedded_store() {
+    let Some((nats, pg)) = services() else { return };
+    let posts: u64 = std::env::var("EARSHOT_STREAM_E2E_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("posts.jsonl");
+    let config = dir.path().join("earshot.toml");
+    // Traffic of the last few days: the case stage evicts what is older than 60 days by the wall clock.
+    let days = (posts / 200_000).max(1) + 1;
+    let start = (chrono::Utc::now() - chrono::Duration::days(days as i64 + 1)).format("%Y-%m-%dT00:00:00Z").to_string();
+    let rate = (posts / days / 50 + 1).to_string();
+    let data = repo().join("../shared/data");
+    let t = Instant::now();
+    run_ok(
+        earshot()
+            .args(["gen", "--posts", &posts.to_string(), "--brands", "50", "--rate", &rate, "--start", &start, "--out"])
+            .arg(&input)
+            .arg("--config-out")
+            .arg(&config)
+            .arg("--data")
+            .arg(&data),
+    );
+    eprintln!("generated {posts} posts in {:.0}s", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let (sqlite, summary) = embedded(dir.path(), &config, std::slice::from_ref(&input));
+    eprintln!("embedded ingest: {:.0}s ({summary})", t.elapsed().as_secs_f64());
+    assert_eq!(summary["stored"].as_u64(), Some(posts));
+
+    let db = Database::new(&pg, "floor");
+    let stream = StreamName { url: nats.clone(), name: unique("floor").replace('_', "-") };
+    let t = Instant::now();
+    let published = publish(&nats, &stream.name, &config, std::slice::from_ref(&input));
+    assert_eq!(published["published"].as_u64(), Some(posts));
+    eprintln!("published in {:.0}s", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let logs: Vec<PathBuf> = (1..=3).map(|i| dir.path().join(format!("w{i}.log"))).collect();
+    let first = worker(&nats, &stream.name, &db.url(), &config, &logs[0]);
+    std::thread::sleep(Duration::from_secs(2));
+    let second = worker(&nats, &stream.name, &db.url(), &config, &logs[1]);
+    // Kill the worker holding the case stage once a fifth of the posts are committed (mid-batch: it commits
+    // and threads continuously).
+    let store = open_pg(&db.url());
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    while store.stats().map(|s| s.posts).unwrap_or(0) < posts / 5 {
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let leader_log = |l: &Path| std::fs::read_to_string(l).unwrap_or_default().contains("holds the case stage");
+    let (mut victim, survivor, victim_log, survivor_log) =
+        if leader_log(&logs[1]) { (second, first, &logs[1], &logs[0]) } else { (first, second, &logs[0], &logs[1]) };
+    victim.kill().unwrap(); // SIGKILL
+    victim.wait().unwrap();
+    let killed_at = store.stats().unwrap().posts;
+    eprintln!(
+        "killed a worker at {killed_at} committed posts, {:.0}s in (log {})",
+        t.elapsed().as_secs_f64(),
+        victim_log.display()
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let restarted = worker(&nats, &stream.name, &db.url(), &config, &logs[2]);
+    let limit = Duration::from_secs(7200);
+    wait(survivor, survivor_log, limit);
+    wait(restarted, &logs[2], limit);
+    let elapsed = t.elapsed().as_secs_f64();
+    eprintln!(
+        "distributed: {posts} posts in {elapsed:.0}s ({:.0} posts/s) with a worker killed",
+        posts as f64 / elapsed
+    );
+    assert!(killed_at < posts, "the kill happened mid-run");
+
+    let t = Instant::now();
+    let a = content(&earshot_store::open(sqlite.to_str().unwrap()).unwrap());
+    let b = content(&store);
+    eprintln!("compared in {:.0}s", t.elapsed().as_secs_f64());
+    assert_eq!(a.posts.len() as u64, posts);
+    assert!(!a.storms.is_empty(), "the generated traffic has storms");
+    assert_same(&a, &b);
+}
+
+/// Misuse is a clear error before anything runs (no services needed).
+#[test]
+fn a_worker_needs_a_stream_and_a_postgres_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        earshot().current_dir(dir.path()).args(["worker", "--db", "postgres://x@127.0.0.1:1/x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no stream to consume") && err.contains("hint: pass --stream nats://"), "{err}");
+
+    let out = earshot()
+        .current_dir(dir.path())
+        .args(["worker", "--stream", "nats://127.0.0.1:4222", "--db", "local.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("earshot worker needs a PostgreSQL store, not local.db"), "{err}");
+
+    // The config's `stream` key switches ingest to publishing: an unreachable server is an error, not a
+    // silent local ingest.
+    std::fs::write(dir.path().join("earshot.toml"), "stream = \"nats://127.0.0.1:1\"\n").unwrap();
+    let demo = repo().join("crates/earshot/demo/gilt.x-v2.json");
+    let out = earshot().current_dir(dir.path()).args(["ingest", "--quiet"]).arg(&demo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect to NATS at nats://127.0.0.1:1"), "{err}");
+    assert!(!dir.path().join("earshot.db").exists(), "nothing was stored locally");
+}
