@@ -228,7 +228,11 @@ rewind = 0.01
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     let stderr = stderr_reader.join().unwrap();
-    assert_eq!(status.code(), Some(1), "exit 1: finished, with rejects (got {status:?})\nstdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "exit 1: finished, with rejects (got {status:?})\nstdout: {stdout}\nstderr: {stderr}"
+    );
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
 
     let tail: Vec<&str> = stderr.lines().rev().take(40).collect();
