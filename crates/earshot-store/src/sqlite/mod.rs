@@ -825,48 +825,15 @@ impl Store for SqliteStore {
         // One range scan of posts_published; brands come from the post_brands_post index and
         // signals are found by substring in the compact analysis JSON (no per-row JSON parse), read
         // in place: SQLite's instr() compared byte by byte and took a fifth of a 1M-post report.
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
-                 (SELECT group_concat(b.brand || char(9) || b.via, char(10)) FROM post_brands b WHERE b.post_id = p.id), \
-                 p.mentions, p.published_at, p.reply_to, p.conversation_id, a.sentiment, a.compound, a.analysis \
-                 FROM posts p LEFT JOIN post_analysis a ON a.post_id = p.id \
-                 WHERE p.published_at >= ?1 AND p.published_at < ?2 ORDER BY p.published_at, p.id",
-            )
-            .doing(DOING)?;
+        let sql = format!(
+            "SELECT {} FROM posts p LEFT JOIN post_analysis a ON a.post_id = p.id \
+             WHERE p.published_at >= ?1 AND p.published_at < ?2 ORDER BY p.published_at, p.id",
+            report::CONVERSATION
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).doing(DOING)?;
         let lo = since.map_or(i64::MIN, ms);
         let hi = until.map_or(i64::MAX, ms);
-        let rows = stmt
-            .query_map(params![lo, hi], |r| {
-                let brands = r
-                    .get::<_, Option<String>>(6)?
-                    .map(|s| {
-                        s.lines()
-                            .filter_map(|l| l.split_once('\t'))
-                            .map(|(brand, via)| Attribution { brand: brand.to_string(), via: via_from(via) })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Ok(ConversationRow {
-                    id: r.get(0)?,
-                    platform: r.get(1)?,
-                    native_id: r.get(2)?,
-                    author_handle: r.get(3)?,
-                    author_care: r.get(4)?,
-                    brand_author: r.get(5)?,
-                    brands,
-                    mentions: parse_json(r.get(7)?),
-                    published_at: from_ms(r.get(8)?),
-                    reply_to: r.get(9)?,
-                    conversation_id: r.get(10)?,
-                    sentiment: r.get(11)?,
-                    compound: r.get(12)?,
-                    churn: has(r, 13, "\"kind\":\"churn_threat\"")?,
-                    loyalty: has(r, 13, "\"kind\":\"loyalty\"")?,
-                })
-            })
-            .doing(DOING)?;
+        let rows = stmt.query_map(params![lo, hi], report::conversation).doing(DOING)?;
         rows.collect::<rusqlite::Result<_>>().doing(DOING)
     }
 

@@ -10,11 +10,12 @@ use earshot_core::brand::Attribution;
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
 /// The columns of a [`ConversationRow`] (0–13), as `conversation_rows` reads them; `p` is posts, `a` post_analysis.
-const CONVERSATION: &str = "p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
+pub(super) const CONVERSATION: &str = "p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
      (SELECT group_concat(b.brand || char(9) || b.via, char(10)) FROM post_brands b WHERE b.post_id = p.id), \
      p.mentions, p.published_at, p.reply_to, p.conversation_id, a.sentiment, a.compound, a.analysis";
 
-fn conversation(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
+/// Reads a [`ConversationRow`] from the [`CONVERSATION`] columns.
+pub(super) fn conversation(r: &Row<'_>) -> rusqlite::Result<ConversationRow> {
     let brands = r
         .get::<_, Option<String>>(6)?
         .map(|s| {
