@@ -1191,48 +1191,14 @@ impl Store for PostgresStore {
         let args = period_conds("p.published_at", since, until, &mut conds);
         // Signals are found by substring in the compact analysis JSON (no per-row JSON parse), as in SQLite.
         let sql = format!(
-            "SELECT p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
-             (SELECT string_agg(b.brand || E'\\t' || b.via, E'\\n' ORDER BY b.brand COLLATE \"C\") \
-              FROM post_brands b WHERE b.post_id = p.id), \
-             p.mentions, p.published_at, p.reply_to, p.conversation_id, a.sentiment, a.compound, \
-             strpos(a.analysis, '\"kind\":\"churn_threat\"') > 0, strpos(a.analysis, '\"kind\":\"loyalty\"') > 0 \
-             FROM posts p LEFT JOIN post_analysis a ON a.post_id = p.id \
+            "SELECT {} FROM posts p LEFT JOIN post_analysis a ON a.post_id = p.id \
              WHERE {} ORDER BY p.published_at, p.id",
+            report::CONVERSATION,
             conds.join(" AND ")
         );
         let params: Vec<Param<'_>> = args.iter().map(|a| a as Param<'_>).collect();
         let rows = self.conn()?.query(&sql, &params).doing(DOING)?;
-        rows.iter()
-            .map(|r| -> Result<ConversationRow, postgres::Error> {
-                let brands = r
-                    .try_get::<_, Option<String>>(6)?
-                    .map(|s| {
-                        s.lines()
-                            .filter_map(|l| l.split_once('\t'))
-                            .map(|(brand, via)| Attribution { brand: brand.to_string(), via: via_from(via) })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                Ok(ConversationRow {
-                    id: r.try_get(0)?,
-                    platform: r.try_get(1)?,
-                    native_id: r.try_get(2)?,
-                    author_handle: r.try_get(3)?,
-                    author_care: r.try_get(4)?,
-                    brand_author: r.try_get(5)?,
-                    brands,
-                    mentions: parse_json(r.try_get(7)?),
-                    published_at: r.try_get(8)?,
-                    reply_to: r.try_get(9)?,
-                    conversation_id: r.try_get(10)?,
-                    sentiment: r.try_get(11)?,
-                    compound: r.try_get(12)?,
-                    churn: r.try_get::<_, Option<bool>>(13)?.unwrap_or(false),
-                    loyalty: r.try_get::<_, Option<bool>>(14)?.unwrap_or(false),
-                })
-            })
-            .collect::<Result<_, _>>()
-            .doing(DOING)
+        rows.iter().map(report::conversation).collect::<Result<_, _>>().doing(DOING)
     }
 
     fn report_state(&self) -> Result<Option<ReportState>> {

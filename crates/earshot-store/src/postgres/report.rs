@@ -11,13 +11,14 @@ use earshot_core::brand::Attribution;
 use postgres::Row;
 
 /// The columns of a [`ConversationRow`] (0–14), as `conversation_rows` reads them; `p` is posts, `a` post_analysis.
-const CONVERSATION: &str = "p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
+pub(super) const CONVERSATION: &str = "p.id, p.platform, p.native_id, p.author_handle, p.author_care, p.brand_author, \
      (SELECT string_agg(b.brand || E'\\t' || b.via, E'\\n' ORDER BY b.brand COLLATE \"C\") \
       FROM post_brands b WHERE b.post_id = p.id), \
      p.mentions, p.published_at, p.reply_to, p.conversation_id, a.sentiment, a.compound, \
      strpos(a.analysis, '\"kind\":\"churn_threat\"') > 0, strpos(a.analysis, '\"kind\":\"loyalty\"') > 0";
 
-fn conversation(r: &Row) -> Result<ConversationRow, postgres::Error> {
+/// Reads a [`ConversationRow`] from the [`CONVERSATION`] columns.
+pub(super) fn conversation(r: &Row) -> Result<ConversationRow, postgres::Error> {
     let brands = r
         .try_get::<_, Option<String>>(6)?
         .map(|s| {
