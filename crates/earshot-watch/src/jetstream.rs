@@ -11,10 +11,8 @@ use crate::config::SourceConfig;
 use crate::source::{BoxFuture, Health, Link, Record, SessionEnd, Source, SourceError};
 use chrono::DateTime;
 use earshot_core::decode::Decoder;
-use futures_util::StreamExt;
 use serde::Deserialize;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::Message;
 
 /// Silence after which a connection is taken as dead.
 pub const STALL: Duration = Duration::from_secs(60);
@@ -74,31 +72,13 @@ impl Jetstream {
 
     async fn run(&self, link: &mut Link) -> Result<SessionEnd, SourceError> {
         let url = self.url(link.cursor.as_deref());
-        let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await.map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status().as_u16() == 429 => {
-                let wait = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map_or(Duration::from_secs(60), Duration::from_secs);
-                SourceError::RateLimited { wait, reason: "jetstream answered 429".into() }
-            }
-            e => SourceError::Failed(format!("cannot connect to {}: {e}", self.base)),
-        })?;
+        let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .map_err(|e| crate::source::websocket_error("jetstream", &self.base, e))?;
         link.health(Health::Connected).await?;
         loop {
-            let msg = match tokio::time::timeout(STALL, ws.next()).await {
-                Err(_) => return Err(SourceError::Failed(format!("no event for {STALL:?}"))),
-                Ok(None) => return Ok(SessionEnd::Closed),
-                Ok(Some(Err(e))) => return Err(SourceError::Failed(format!("jetstream read failed: {e}"))),
-                Ok(Some(Ok(m))) => m,
-            };
-            let bytes: Vec<u8> = match msg {
-                Message::Text(t) => t.as_str().as_bytes().to_vec(),
-                Message::Binary(b) => b.to_vec(),
-                Message::Close(_) => return Ok(SessionEnd::Closed),
-                _ => continue, // pings are answered by tungstenite
+            let Some(bytes) = crate::source::next_websocket_message(&mut ws, "jetstream", STALL).await? else {
+                return Ok(SessionEnd::Closed);
             };
             let meta = serde_json::from_slice::<EventMeta>(&bytes).ok();
             let bytes = if bytes.contains(&b'\n') { one_line(bytes) } else { bytes };

@@ -165,7 +165,7 @@ impl MastodonStreaming {
     }
 
     async fn run_websocket(&self, link: &mut Link) -> Result<SessionEnd, SourceError> {
-        use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url = self.websocket_url();
         let mut request = url
             .as_str()
@@ -177,33 +177,14 @@ impl MastodonStreaming {
                 .map_err(|_| SourceError::Failed("the access token is not a valid header value".into()))?;
             request.headers_mut().insert("authorization", value);
         }
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(resp) if resp.status().as_u16() == 429 => {
-                let wait = crate::source::retry_after(resp.headers(), Utc::now()).unwrap_or(Duration::from_secs(60));
-                SourceError::RateLimited { wait, reason: "mastodon streaming answered 429".into() }
-            }
-            tokio_tungstenite::tungstenite::Error::Http(resp) if matches!(resp.status().as_u16(), 401 | 403) => {
-                SourceError::Unauthorized(format!(
-                    "mastodon streaming answered {}: the token was refused (expired, revoked or missing a scope)",
-                    resp.status()
-                ))
-            }
-            e => SourceError::Failed(format!("cannot open the streaming WebSocket at {}: {e}", self.base)),
-        })?;
+        let (mut ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| crate::source::websocket_error("mastodon streaming", &self.base, e))?;
         link.health(Health::Connected).await?;
         self.catch_up(link).await?;
         loop {
-            let msg = match tokio::time::timeout(STALL, ws.next()).await {
-                Err(_) => return Err(SourceError::Failed(format!("no event or ping for {STALL:?}"))),
-                Ok(None) => return Ok(SessionEnd::Closed),
-                Ok(Some(Err(e))) => return Err(SourceError::Failed(format!("streaming read failed: {e}"))),
-                Ok(Some(Ok(m))) => m,
-            };
-            let bytes: Vec<u8> = match msg {
-                Message::Text(t) => t.as_str().as_bytes().to_vec(),
-                Message::Binary(b) => b.to_vec(),
-                Message::Close(_) => return Ok(SessionEnd::Closed),
-                _ => continue, // pings are answered by tungstenite
+            let Some(bytes) = crate::source::next_websocket_message(&mut ws, "mastodon streaming", STALL).await? else {
+                return Ok(SessionEnd::Closed);
             };
             // The message is already the event line the decoder reads; only the cursor is looked up here.
             let (cursor, at) = match serde_json::from_slice::<WsEvent>(&bytes) {

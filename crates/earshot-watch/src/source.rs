@@ -232,6 +232,51 @@ pub fn max_id(cursor: Option<&str>, id: &str) -> String {
     }
 }
 
+/// A WebSocket connection failure as a [`SourceError`]: a refused upgrade answered 429 waits as asked
+/// (`Retry-After` or the platform's reset headers), 401/403 is a refused token, anything else is retried.
+pub fn websocket_error(what: &str, target: &str, e: tokio_tungstenite::tungstenite::Error) -> SourceError {
+    use tokio_tungstenite::tungstenite::Error;
+    match e {
+        Error::Http(resp) if resp.status().as_u16() == 429 => {
+            let wait = retry_after(resp.headers(), Utc::now()).unwrap_or(Duration::from_secs(60));
+            SourceError::RateLimited { wait, reason: format!("{what} answered 429") }
+        }
+        Error::Http(resp) if matches!(resp.status().as_u16(), 401 | 403) => SourceError::Unauthorized(format!(
+            "{what} answered {}: the token was refused (expired, revoked or missing a scope)",
+            resp.status()
+        )),
+        e => SourceError::Failed(format!("cannot connect {what} to {target}: {e}")),
+    }
+}
+
+/// The next data message of a WebSocket (text or binary, as bytes); `None` when the server closed it. Pings are
+/// answered by tungstenite; `stall` without any message is an error.
+pub async fn next_websocket_message<S>(
+    ws: &mut tokio_tungstenite::WebSocketStream<S>,
+    what: &str,
+    stall: Duration,
+) -> Result<Option<Vec<u8>>, SourceError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let msg = match tokio::time::timeout(stall, ws.next()).await {
+            Err(_) => return Err(SourceError::Failed(format!("no {what} message or ping for {stall:?}"))),
+            Ok(None) => return Ok(None),
+            Ok(Some(Err(e))) => return Err(SourceError::Failed(format!("{what} read failed: {e}"))),
+            Ok(Some(Ok(m))) => m,
+        };
+        match msg {
+            Message::Text(t) => return Ok(Some(t.as_str().as_bytes().to_vec())),
+            Message::Binary(b) => return Ok(Some(b.to_vec())),
+            Message::Close(_) => return Ok(None),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
