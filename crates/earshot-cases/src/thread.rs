@@ -284,6 +284,8 @@ pub struct Threader {
     customers: HashMap<CustomerKey, CaseId>,
     awaited: HashMap<PostKey, (CaseId, DateTime<Utc>)>,
     orphans: HashMap<PostKey, Vec<Orphan>>,
+    /// Entries in `orphans` (kept, not counted: the cap is checked at every brand reply to an unseen post).
+    orphan_total: usize,
     merged: HashMap<CaseId, CaseId>,
     watermark: Option<DateTime<Utc>>,
     assigned: u64,
@@ -307,6 +309,7 @@ impl Threader {
             customers: HashMap::new(),
             awaited: HashMap::new(),
             orphans: HashMap::new(),
+            orphan_total: 0,
             merged: HashMap::new(),
             watermark: None,
             assigned: 0,
@@ -334,7 +337,7 @@ impl Threader {
             cases: self.cases.len(),
             posts: self.posts.len(),
             conversations: self.conversations.len(),
-            orphans: self.orphans.values().map(Vec::len).sum(),
+            orphans: self.orphan_total,
             awaited: self.awaited.len(),
             merged: self.merged.len(),
         }
@@ -436,7 +439,8 @@ impl Threader {
                     published_at: input.published_at,
                     brand: input.brand.clone(),
                 });
-                if self.orphan_count() > self.config.max_pending {
+                self.orphan_total += 1;
+                if self.orphan_total > self.config.max_pending {
                     self.prune_pending();
                 }
             }
@@ -538,6 +542,7 @@ impl Threader {
         }
         // Brand replies that arrived before this post.
         if let Some(orphans) = self.orphans.remove(&(platform, input.native_id.clone())) {
+            self.orphan_total -= orphans.len();
             let mut left = Vec::new();
             for orphan in orphans {
                 let entry = &self.cases[&case];
@@ -550,6 +555,7 @@ impl Threader {
                 a.adopted.push(Adopted { native_id: orphan.native_id, published_at: orphan.published_at });
             }
             if !left.is_empty() {
+                self.orphan_total += left.len();
                 self.orphans.insert((platform, input.native_id.clone()), left);
             }
         }
@@ -565,6 +571,7 @@ impl Threader {
         }
         // Replies to the orphan may be waiting too.
         if let Some(more) = self.orphans.remove(&(platform, orphan.native_id.clone())) {
+            self.orphan_total -= more.len();
             for o in more {
                 self.index_adopted(case, platform, &o);
             }
@@ -707,6 +714,7 @@ impl Threader {
             list.retain(|o| o.published_at >= cutoff);
             !list.is_empty()
         });
+        self.orphan_total = self.orphan_count();
         self.tidy_redirects();
         old.len()
     }
@@ -738,6 +746,7 @@ impl Threader {
 
     /// The periodic sweep: retention first, then the size cap.
     fn sweep(&mut self) {
+        debug_assert_eq!(self.orphan_total, self.orphan_count(), "orphan count out of step");
         if let Some(w) = self.watermark {
             self.evict_before(w - delta(self.config.retention));
         }
@@ -789,6 +798,7 @@ impl Threader {
                     }
                 }
             }
+            self.orphan_total = self.orphan_count();
         }
     }
 }
