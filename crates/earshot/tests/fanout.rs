@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -60,17 +61,26 @@ fn ingest_new_post(dir: &Path, db: &str, id: u64) {
 struct Server {
     child: Child,
     base: String,
+    /// What it wrote to standard error (its log) so far.
+    log: Arc<Mutex<String>>,
 }
 
 impl Server {
     fn start(dir: &Path, db: &str) -> Server {
         let mut child = earshot(dir)
             .args(["serve", "--no-watch", "--addr", "127.0.0.1:0", "--db", db])
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (stderr, kept) = (child.stderr.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[serve] {line}");
+                kept.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
         let stdout = child.stdout.take().unwrap();
         let mut lines = std::io::BufReader::new(stdout).lines();
         let base = loop {
@@ -81,22 +91,19 @@ impl Server {
         };
         // Keep reading so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base }
+        Server { child, base, log }
+    }
+
+    async fn metrics(&self, token: &str) -> String {
+        let r = reqwest::Client::new().get(format!("{}/metrics", self.base)).bearer_auth(token).send().await.unwrap();
+        r.text().await.unwrap()
     }
 
     /// Waits until the server's change feed is connected (its `/metrics` say so).
     async fn wait_feed(&self, token: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
         loop {
-            let metrics = reqwest::Client::new()
-                .get(format!("{}/metrics", self.base))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let metrics = self.metrics(token).await;
             if metrics.lines().any(|l| l.starts_with("earshot_change_feed_up{") && l.ends_with(" 1")) {
                 return;
             }
@@ -264,17 +271,51 @@ async fn two_servers_over_postgres_hear_each_other_and_ingest() {
     eprintln!("B heard the separate ingest's cases after {took:?} (after the ingest process ended)");
     on_a.expect("cases", Duration::from_secs(5)).await;
     let _ = on_b.during(Duration::from_millis(300)).await;
-    let metrics = reqwest::Client::new()
-        .get(format!("{}/metrics", b.base))
-        .bearer_auth(&gina)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = b.metrics(&gina).await;
     assert!(metrics.contains("earshot_change_feed_up{backend=\"postgres\"} 1"), "{metrics}");
     assert!(metrics.contains("earshot_change_feed_reconnects_total{backend=\"postgres\"} 0"), "{metrics}");
+}
+
+/// When a server's listening connection is killed, its log and `/metrics` say so, it connects again, and its live
+/// pages are told to reload (notifications sent meanwhile are lost); then it hears changes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_whose_listen_connection_drops_says_so_and_catches_up() {
+    let Some(schema) = Schema::new("drop") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // An application name of its own, so only this server's listening connection is killed.
+    let app = schema.name.clone();
+    let pg = format!("{}&application_name={app}", schema.url());
+    let gina = tokio::task::block_in_place(|| seeded(dir.path(), &pg));
+    let server = tokio::task::block_in_place(|| Server::start(dir.path(), &pg));
+    server.wait_feed(&gina).await;
+    let mut events = server.events(&gina).await;
+
+    let base = schema.base.clone();
+    let killed = tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+        let row = c
+            .query_one(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = $1",
+                &[&format!("{app}-changes")],
+            )
+            .unwrap();
+        row.get::<_, i64>(0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(killed, 1, "the server's one listening connection");
+    let took = events.expect("cases", Duration::from_secs(10)).await;
+    eprintln!("pages told to reload {took:?} after the listening connection was killed");
+    let metrics = server.metrics(&gina).await;
+    assert!(metrics.contains("earshot_change_feed_reconnects_total{backend=\"postgres\"} 1"), "{metrics}");
+    assert!(metrics.contains("earshot_change_feed_up{backend=\"postgres\"} 1"), "{metrics}");
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("change feed: lost"), "the log says so: {log}");
+
+    let (dir2, pg2) = (dir.path().to_path_buf(), pg.clone());
+    tokio::task::spawn_blocking(move || ingest_new_post(&dir2, &pg2, 990_000_000_000_000_004)).await.unwrap();
+    events.expect("cases", Duration::from_secs(5)).await;
 }
 
 /// `earshot serve` over a SQLite file, `earshot ingest` into the same file from another process: the live page

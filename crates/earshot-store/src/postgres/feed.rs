@@ -19,8 +19,9 @@ pub(crate) fn notify(tx: &mut postgres::Transaction<'_>, change: Change) -> Resu
         .map_err(|error| StoreError::Postgres { doing: "notifying listeners", error })
 }
 
-/// The listening connection's settings: the store's, plus TCP keepalives and a user timeout so that a
-/// silently dead connection (a failed network, a frozen server) is noticed within a minute or so.
+/// The listening connection's settings: the store's, with `-changes` after the application name, plus TCP
+/// keepalives and a user timeout so that a silently dead connection (a failed network, a frozen server) is
+/// noticed within a minute or so.
 pub(crate) fn config(url: &str) -> Result<postgres::Config> {
     let target = crate::redact_url(url);
     let mut config: postgres::Config = url.parse().map_err(|error| StoreError::Connect { target, error })?;
@@ -29,9 +30,9 @@ pub(crate) fn config(url: &str) -> Result<postgres::Config> {
     {
         config.password(password);
     }
-    if config.get_application_name().is_none() {
-        config.application_name("earshot-changes");
-    }
+    // Named apart from the store's connections, so an operator can tell it in `pg_stat_activity`.
+    let name = format!("{}-changes", config.get_application_name().unwrap_or("earshot"));
+    config.application_name(&name);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }

@@ -275,7 +275,7 @@ fn the_change_feed_reconnects_after_its_connection_is_killed() {
         .client()
         .query_one(
             "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
-            &[&name],
+            &[&format!("{name}-changes")],
         )
         .unwrap()
         .get(0);
