@@ -8,9 +8,9 @@
 //! Backend-specific checks (query plans, WAL, advisory locks) stay beside each backend.
 
 use crate::{
-    Accounts, AlertRow, AnalysisRow, Batch, CaseEvent, CaseLink, CaseQuery, CaseRow, CaseWrite, NewPost, NewReject,
-    PostQuery, ReportAbout, ReportCare, ReportFact, ReportFacts, ReportPair, ReportState, ReportWrite, Snapshot,
-    SourceState, SqliteStore, Store, StormQuery, StormRow, UnansweredDay, UserRow,
+    Accounts, AlertRow, AnalysisRow, Batch, CaseEvent, CaseLink, CaseQuery, CaseRow, CaseWrite, Change, ChangeFeed,
+    FeedEvent, NewPost, NewReject, PostQuery, ReportAbout, ReportCare, ReportFact, ReportFacts, ReportPair,
+    ReportState, ReportWrite, Snapshot, SourceState, SqliteStore, Store, StormQuery, StormRow, UnansweredDay, UserRow,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::brand::{Attribution, BrandConfig, Via};
@@ -26,6 +26,8 @@ pub(crate) trait Place: Sized {
     fn new() -> Option<Self>;
     /// A connection to the place's store (the same store each time).
     fn open(&self) -> Self::S;
+    /// The place's change feed.
+    fn feed(&self, sink: impl Fn(FeedEvent) + Send + Sync + 'static) -> ChangeFeed;
 }
 
 /// A SQLite file in a temporary directory.
@@ -39,6 +41,9 @@ impl Place for SqlitePlace {
     }
     fn open(&self) -> SqliteStore {
         SqliteStore::open(self.0.path().join("earshot.db")).unwrap()
+    }
+    fn feed(&self, sink: impl Fn(FeedEvent) + Send + Sync + 'static) -> ChangeFeed {
+        ChangeFeed::start(&self.0.path().join("earshot.db").to_string_lossy(), sink).unwrap()
     }
 }
 
@@ -96,6 +101,9 @@ pub(crate) mod pg {
         fn open(&self) -> PostgresStore {
             PostgresStore::open_in_schema(self.url, &self.schema).unwrap()
         }
+        fn feed(&self, sink: impl Fn(crate::FeedEvent) + Send + Sync + 'static) -> crate::ChangeFeed {
+            crate::ChangeFeed::start_postgres(self.url, Some(&self.schema), sink).unwrap()
+        }
     }
 
     impl Drop for PgPlace {
@@ -149,6 +157,7 @@ contract_tests!(
     report_facts_round_trip,
     report_lease_is_held_by_one_at_a_time,
     storm_responses_per_brand,
+    the_change_feed_reports_commits_once,
 );
 
 /// Opens a place's store, or ends the test when the backend is not available here.
@@ -1011,4 +1020,73 @@ fn report_lease_is_held_by_one_at_a_time<P: Place>() {
     assert!(s.report_lease("a", t(82), Some(t(90))).unwrap(), "released: a takes it");
     assert!(s.report_lease("b", t(83), None).unwrap());
     assert!(!s.report_lease("b", t(84), Some(t(90))).unwrap(), "only the holder releases");
+}
+
+/// The change feed hears another connection's commits of posts and of cases, once per transaction however many
+/// rows it holds; it stays quiet for writes the inbox does not show (a source's cursor, a login session); and a
+/// change this process says it wrote is reported once, not again when the backend echoes it.
+fn the_change_feed_reports_commits_once<P: Place>() {
+    use std::time::Duration;
+    store!(p);
+    let mut s = p.open();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let feed = p.feed(move |e| {
+        let _ = tx.lock().unwrap().send(e);
+    });
+    assert!(feed.wait_connected(Duration::from_secs(10)), "{:?}", feed.status());
+    let next = || rx.recv_timeout(Duration::from_secs(10)).expect("a report within 10 s");
+    // Whatever arrives within this long after the last report would be a duplicate (the SQLite feed polls
+    // every 500 ms; notifications arrive in milliseconds).
+    let quiet = |what: &str| match rx.recv_timeout(Duration::from_millis(1500)) {
+        Err(_) => {}
+        Ok(e) => panic!("{what}: unexpected {e:?}"),
+    };
+
+    s.commit(&batch((0..50).map(|i| post(&format!("p{i}"), "broken sandal")).collect()), t(0)).unwrap();
+    assert_eq!(next(), FeedEvent::Changed(Change::Posts));
+    quiet("50 posts in one batch are one report");
+    let opened =
+        |case_id| CaseEvent { case_id, at: t(1), kind: "opened".into(), actor: None, data: serde_json::json!({}) };
+    let write = CaseWrite {
+        cases: vec![case_row(1, "Gilt", "new", 40, None), case_row(2, "Gilt", "new", 40, None)],
+        events: vec![opened(1), opened(2)],
+        threaded_through: Some(50),
+        ..CaseWrite::default()
+    };
+    s.write_cases(&write, t(2)).unwrap();
+    assert_eq!(next(), FeedEvent::Changed(Change::Cases));
+    quiet("two cases in one write are one report");
+
+    let cursor = SourceState {
+        name: "masto".into(),
+        kind: "mastodon".into(),
+        url: "https://mastodon.example/api/v1/streaming".into(),
+        cursor: Some("100".into()),
+        status: "connected".into(),
+        status_since: t(1),
+        last_post_at: None,
+        lag_ms: None,
+        records: 0,
+        stored: 0,
+        rejected: 0,
+        errors: 0,
+        reconnects: 0,
+        gaps: 0,
+        last_error: None,
+        updated_at: t(3),
+    };
+    s.save_source_state(&cursor).unwrap();
+    let user = UserRow { id: 0, name: "ann".into(), role: "agent".into(), brands: vec![], password_hash: None };
+    let uid = s.add_user(&user, t(3)).unwrap();
+    s.add_session("h", uid, "c", t(9_999)).unwrap();
+    quiet("cursors, users and sessions are not inbox changes");
+
+    // An agent's action in this process: the store writes it, the server says so.
+    s.write_cases(&CaseWrite { events: vec![opened(1)], ..CaseWrite::default() }, t(4)).unwrap();
+    feed.wrote(Change::Cases);
+    assert_eq!(next(), FeedEvent::Changed(Change::Cases));
+    quiet("this process's own change is reported once");
+    assert!(feed.status().connected);
+    assert_eq!(feed.status().changes, 3);
 }

@@ -2,6 +2,8 @@
 //! embedded SQLite backend ([`SqliteStore`]) that needs no set-up, and the
 //! PostgreSQL backend (`PostgresStore`, feature `postgres`) that many processes
 //! share. [`open`] picks one from a target: a `postgres://` URL or a file path.
+//! [`ChangeFeed`] tells a long-running reader when another connection committed
+//! posts or cases (PostgreSQL `LISTEN`/`NOTIFY`, SQLite `PRAGMA data_version`).
 //!
 //! Invariant: this is the only crate that speaks SQL. A post is stored once per
 //! `(platform, native_id)` however often it is ingested, and everything in one
@@ -15,11 +17,13 @@ use earshot_core::{Deletion, Post};
 use serde::{Deserialize, Serialize};
 
 mod any;
+mod feed;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod report;
 mod sqlite;
 pub use any::{AnyStore, is_postgres_url, open, redact_url};
+pub use feed::{CHANNEL, Change, ChangeFeed, FeedEvent, FeedStatus};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 pub use report::{

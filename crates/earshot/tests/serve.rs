@@ -277,8 +277,8 @@ async fn live_pages_hear_about_posts_ingested_by_another_process() {
     let mut events = client().get(format!("{}/events", s.base)).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(events.status(), StatusCode::OK);
     assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    // Let the watcher see the current watermark first.
-    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    // Let the change feed take its first look at the file.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     let line = r#"{"data":{"id":"990000000000000002","text":"@Gilt where is my order?","author_id":"78","created_at":"2012-01-06T10:00:00.000Z"},"includes":{"users":[{"id":"78","username":"newcomer"}]}}
 "#;
     let db = s.db.clone();

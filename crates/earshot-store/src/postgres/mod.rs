@@ -32,6 +32,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+pub(crate) mod feed;
 mod report;
 
 /// Versioned migrations: (version, name, SQL). A version is never edited once released; add a new one.
@@ -675,6 +676,9 @@ impl PostgresStore {
                 )
                 .doing("recording rejects")?;
         }
+        if out.stored > 0 || out.deletions > 0 {
+            feed::notify(&mut tx, crate::Change::Posts)?;
+        }
         tx.commit().doing("committing a batch")?;
         Ok(out)
     }
@@ -1019,6 +1023,10 @@ impl Store for PostgresStore {
                 &[&t],
             )
             .doing("recording threading progress")?;
+        }
+        if !(w.cases.is_empty() && w.events.is_empty() && w.storms.is_empty() && w.storm_members.is_empty()) {
+            // Sent on commit, to `earshot serve` instances listening (see `crate::feed`).
+            feed::notify(&mut tx, crate::Change::Cases)?;
         }
         tx.commit().doing("committing cases")
     }

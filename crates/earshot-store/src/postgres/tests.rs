@@ -218,3 +218,73 @@ fn session_locks_are_exclusive_counted_and_released_with_the_connection() {
     let err = a.stats().unwrap_err();
     assert!(matches!(err, StoreError::SessionLost { .. }), "{err}");
 }
+
+/// Collects a feed's events.
+fn feed_in(url: &str, schema: &str) -> (crate::ChangeFeed, std::sync::mpsc::Receiver<crate::FeedEvent>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = Mutex::new(tx);
+    let feed = crate::ChangeFeed::start_postgres(url, Some(schema), move |e| {
+        let _ = tx.lock().unwrap().send(e);
+    })
+    .unwrap();
+    assert!(feed.wait_connected(std::time::Duration::from_secs(10)), "{:?}", feed.status());
+    (feed, rx)
+}
+
+/// Stores in other schemas of the same database notify on the same channel; a feed keeps its own schema's.
+#[test]
+fn the_change_feed_hears_only_its_schema() {
+    let Some(place) = PgPlace::new() else { return };
+    let other = PgPlace { url: place.url, schema: schema_name() };
+    let (_feed, rx) = feed_in(place.url, &place.schema);
+    other.open().commit(&Batch { posts: vec![post("1")], ..Batch::default() }, Utc::now()).unwrap();
+    let heard = rx.recv_timeout(std::time::Duration::from_millis(1500));
+    assert!(heard.is_err(), "another schema's commit: {heard:?}");
+    place.open().commit(&Batch { posts: vec![post("1")], ..Batch::default() }, Utc::now()).unwrap();
+    let heard = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(heard, crate::FeedEvent::Changed(crate::Change::Posts));
+}
+
+/// A notification is sent on commit only: a rolled-back write is not heard.
+#[test]
+fn a_rolled_back_write_is_not_heard() {
+    let Some(place) = PgPlace::new() else { return };
+    let (_feed, rx) = feed_in(place.url, &place.schema);
+    let s = place.open();
+    {
+        let mut client = s.client();
+        let mut tx = client.transaction().unwrap();
+        feed::notify(&mut tx, crate::Change::Cases).unwrap();
+        tx.rollback().unwrap();
+    }
+    let heard = rx.recv_timeout(std::time::Duration::from_millis(1500));
+    assert!(heard.is_err(), "a rolled-back transaction: {heard:?}");
+}
+
+/// When the listening connection is killed, the feed says so, connects again, says it may have missed
+/// changes, and hears the next commit.
+#[test]
+fn the_change_feed_reconnects_after_its_connection_is_killed() {
+    let Some(place) = PgPlace::new() else { return };
+    let name = format!("feed_{}", place.schema);
+    let sep = if place.url.contains('?') { '&' } else { '?' };
+    let url = format!("{}{sep}application_name={name}", place.url);
+    let mut s = place.open();
+    let (feed, rx) = feed_in(&url, &place.schema);
+    let killed: i64 = s
+        .client()
+        .query_one(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+            &[&format!("{name}-changes")],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    let wait = std::time::Duration::from_secs(10);
+    assert!(matches!(rx.recv_timeout(wait).unwrap(), crate::FeedEvent::Lost(_)));
+    assert_eq!(rx.recv_timeout(wait).unwrap(), crate::FeedEvent::Resumed);
+    let status = feed.status();
+    assert!(status.connected && status.reconnects == 1 && status.last_error.is_some(), "{status:?}");
+    s.commit(&Batch { posts: vec![post("1")], ..Batch::default() }, Utc::now()).unwrap();
+    assert_eq!(rx.recv_timeout(wait).unwrap(), crate::FeedEvent::Changed(crate::Change::Posts));
+}

@@ -15,6 +15,7 @@ use rusqlite_migration::{M, Migrations};
 use std::path::Path;
 use std::sync::LazyLock;
 
+pub(crate) mod feed;
 mod report;
 
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {

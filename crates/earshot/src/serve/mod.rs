@@ -21,7 +21,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use earshot_cases::{CaseStatus, IssueType, Remedy, ReplyContext, SlaPolicies};
-use earshot_store::{Accounts, AnyStore, CaseQuery, CaseRow, Store, StoredPost, UserRow};
+use earshot_store::{
+    Accounts, AnyStore, CaseQuery, CaseRow, Change, ChangeFeed, FeedEvent, Store, StoredPost, UserRow,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -71,7 +73,10 @@ pub struct App {
     next_store: std::sync::atomic::AtomicUsize,
     templates: minijinja::Environment<'static>,
     opts: ServeOptions,
-    updates: broadcast::Sender<String>,
+    /// What live pages (`/events`) hear: changes from the store's feed, whoever made them.
+    updates: broadcast::Sender<&'static str>,
+    /// Another process's (or instance's) commits of posts and cases; see [`earshot_store::ChangeFeed`].
+    feed: ChangeFeed,
     started: std::time::Instant,
     requests: std::sync::atomic::AtomicU64,
 }
@@ -106,20 +111,41 @@ impl App {
             templates.add_template(name, src).with_context(|| format!("template {name}"))?;
         }
         let (updates, _) = broadcast::channel(64);
+        let feed = ChangeFeed::start(&target, {
+            let updates = updates.clone();
+            move |event| match event {
+                FeedEvent::Changed(change) => {
+                    let _ = updates.send(change.as_str());
+                }
+                FeedEvent::Resumed => {
+                    tracing::info!("change feed: connected again; live pages reload in case they missed something");
+                    let _ = updates.send(Change::Cases.as_str());
+                }
+                FeedEvent::Lost(why) => {
+                    tracing::warn!(
+                        "change feed: lost ({why}); live pages miss other instances' changes until it reconnects"
+                    );
+                }
+            }
+        })
+        .with_context(|| format!("cannot follow changes of {}", earshot_store::redact_url(&target)))?;
         Ok(Arc::new(App {
             stores,
             next_store: Default::default(),
             templates,
             opts,
             updates,
+            feed,
             started: std::time::Instant::now(),
             requests: Default::default(),
         }))
     }
 
-    /// Tells live pages that cases changed (new posts threaded, an action taken).
-    pub fn announce(&self, what: &str) {
-        let _ = self.updates.send(what.to_string());
+    /// Tells live pages that this instance changed something through the store (an agent's action). The change
+    /// feed reports it once (on PostgreSQL when the notification comes back, so other instances and this one
+    /// announce it the same way; directly while the feed is disconnected).
+    pub fn announce(&self, change: Change) {
+        self.feed.wrote(change);
     }
 }
 
@@ -149,24 +175,10 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Serves until the process is stopped.
+/// Serves until the process is stopped. Live pages hear of changes through the store's change feed, started
+/// with the [`App`]: posts and cases another process or instance commits, and this instance's own actions.
 pub async fn serve(app: Arc<App>, listener: tokio::net::TcpListener) -> Result<()> {
-    tokio::spawn(watch_for_new_posts(app.clone()));
     axum::serve(listener, router(app)).await.context("the server stopped")
-}
-
-/// Announces new cases to live pages when another process (`earshot ingest`, `earshot watch`) threads new posts
-/// into the store: the threading watermark moves.
-async fn watch_for_new_posts(app: Arc<App>) {
-    let mut last = None;
-    loop {
-        let now = db(&app, |s| Ok(s.threaded_through()?)).await.ok();
-        if now.is_some() && last.is_some() && now != last {
-            app.announce("cases");
-        }
-        last = now.or(last);
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
 }
 
 // ---- errors ----
@@ -621,7 +633,7 @@ async fn run_action(app: &Arc<App>, user: UserRow, id: i64, action: Action) -> R
     if let Some(text) = reply {
         result.message = send_reply(app, &result.case, &text, now).await?;
     }
-    app.announce("cases");
+    app.announce(Change::Cases);
     Ok(result)
 }
 
@@ -937,6 +949,26 @@ async fn metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Resp
     out.push_str(&format!(
         "# HELP earshot_uptime_seconds Seconds since start.\n# TYPE earshot_uptime_seconds gauge\nearshot_uptime_seconds {}\n",
         app.started.elapsed().as_secs()
+    ));
+    let feed = app.feed.status();
+    let backend = feed.backend;
+    out.push_str(&format!(
+        "# HELP earshot_change_feed_up 1 while the change feed is connected (PostgreSQL: LISTEN; SQLite: polling the \
+         file); while 0, live pages miss other processes' changes.\n# TYPE earshot_change_feed_up gauge\n\
+         earshot_change_feed_up{{backend=\"{backend}\"}} {}\n",
+        u8::from(feed.connected)
+    ));
+    out.push_str(&format!(
+        "# HELP earshot_change_feed_reconnects_total Times the change feed connected again after losing its \
+         connection.\n# TYPE earshot_change_feed_reconnects_total counter\n\
+         earshot_change_feed_reconnects_total{{backend=\"{backend}\"}} {}\n",
+        feed.reconnects
+    ));
+    out.push_str(&format!(
+        "# HELP earshot_change_feed_changes_total Changes the feed announced to live pages.\n\
+         # TYPE earshot_change_feed_changes_total counter\n\
+         earshot_change_feed_changes_total{{backend=\"{backend}\"}} {}\n",
+        feed.changes
     ));
     out.push_str(&sources::metrics(&app).await?);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
