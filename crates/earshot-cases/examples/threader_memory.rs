@@ -1,5 +1,6 @@
 //! Resident memory of a [`Threader`] holding N posts (firehose-like: one brand reply per five posts).
-//! `cargo run --release -p earshot-cases --example threader_memory -- 1000000`
+//! `cargo run --release -p earshot-cases --example threader_memory -- 1000000 [orphans]`; with `orphans` every brand
+//! reply answers a post the threader never saw (kept pending, up to the cap).
 use chrono::{TimeZone, Utc};
 use earshot_cases::{ThreadInput, Threader};
 use earshot_core::post::Platform;
@@ -15,13 +16,14 @@ fn rss_kib() -> u64 {
 
 fn main() {
     let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let orphans = std::env::args().nth(2).as_deref() == Some("orphans");
     let start = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
     let before = rss_kib();
     let mut t = Threader::default();
     for i in 0..n {
         let id = 1_800_000_000_000_000_000u64 + i * 7919;
         let at = start + chrono::Duration::milliseconds(i as i64);
-        let brand = format!("brand{}", if i % 5 == 4 { (i - 1) % 50 } else { i % 50 });
+        let brand = format!("brand{}", if i % 5 == 4 && !orphans { (i - 1) % 50 } else { i % 50 });
         let mut input = if i % 5 == 4 {
             let mut p = ThreadInput::new(Platform::X, id.to_string(), format!("{brand}care"), at);
             p.author_is_brand = true;
