@@ -51,6 +51,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use earshot_core::post::{Platform, Post, normalize_handle};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher as _;
 use std::time::Duration;
 
 use crate::case::{Case, CaseError, CaseId, CaseStatus};
@@ -249,8 +250,13 @@ pub struct ThreaderStats {
     pub merged: usize,
 }
 
-type PostKey = (Platform, String);
-type ConvKey = (Platform, String, String);
+/// A post, as `(platform, native id)` hashed with the threader's keys: the index holds 8 bytes per post instead of
+/// the id's text (a 1M-post index: ~450 MB as text, a fraction of it hashed; `examples/threader_memory.rs`). Two
+/// posts share a key with probability ~n²/2⁶⁵ (3·10⁻⁸ at the 1M-post cap), and the keys are random per process, so
+/// ids cannot be chosen to collide.
+type PostKey = u64;
+/// A conversation of one customer, as `(platform, conversation id, customer)` hashed the same way.
+type ConvKey = u64;
 type CustomerKey = (Platform, String, String);
 
 #[derive(Debug, Clone)]
@@ -262,8 +268,8 @@ struct Entry {
     opened_at: DateTime<Utc>,
     last_activity: DateTime<Utc>,
     brand_replied: bool,
-    posts: Vec<String>,
-    conversations: Vec<String>,
+    posts: Vec<PostKey>,
+    conversations: Vec<ConvKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -277,6 +283,8 @@ struct Orphan {
 #[derive(Debug, Clone)]
 pub struct Threader {
     config: ThreaderConfig,
+    /// Hash keys of the post and conversation index.
+    keys: std::hash::RandomState,
     next_id: u64,
     cases: BTreeMap<CaseId, Entry>,
     posts: HashMap<PostKey, CaseId>,
@@ -302,6 +310,7 @@ impl Threader {
     pub fn new(config: ThreaderConfig) -> Threader {
         Threader {
             config,
+            keys: std::hash::RandomState::new(),
             next_id: 1,
             cases: BTreeMap::new(),
             posts: HashMap::new(),
@@ -345,7 +354,15 @@ impl Threader {
 
     /// The case a post was assigned to, if it is still indexed (follows merges).
     pub fn case_of(&self, platform: Platform, native_id: &str) -> Option<CaseId> {
-        self.posts.get(&(platform, native_id.to_string())).map(|id| self.resolve(*id))
+        self.posts.get(&self.post_key(platform, native_id)).map(|id| self.resolve(*id))
+    }
+
+    fn post_key(&self, platform: Platform, native_id: &str) -> PostKey {
+        self.keys.hash_one((platform, native_id))
+    }
+
+    fn conv_key(&self, platform: Platform, conv: &str, customer: &str) -> ConvKey {
+        self.keys.hash_one((platform, conv, customer))
     }
 
     /// The status the threader believes a case has.
@@ -369,7 +386,7 @@ impl Threader {
     fn decide(&mut self, input: &ThreadInput) -> Option<Assignment> {
         let platform = input.platform;
         let author = normalize_handle(&input.author_handle);
-        let key: PostKey = (platform, input.native_id.clone());
+        let key = self.post_key(platform, &input.native_id);
 
         // 0. Duplicate.
         if let Some(&case) = self.posts.get(&key) {
@@ -395,7 +412,7 @@ impl Threader {
 
         // 1, 2. Replies and blog comments.
         if let Some(parent) = &input.reply_to
-            && let Some(&case) = self.posts.get(&(platform, parent.clone()))
+            && let Some(&case) = self.posts.get(&self.post_key(platform, parent))
         {
             let case = self.resolve(case);
             if let Some(entry) = self.cases.get(&case) {
@@ -419,7 +436,7 @@ impl Threader {
                 Some(author.clone())
             };
             if let Some(customer) = customer
-                && let Some(&case) = self.conversations.get(&(platform, conv.clone(), customer))
+                && let Some(&case) = self.conversations.get(&self.conv_key(platform, conv, &customer))
             {
                 let case = self.resolve(case);
                 if let Some(entry) = self.cases.get(&case)
@@ -434,7 +451,8 @@ impl Threader {
         // 4. Brand posts never open cases.
         if input.author_is_brand {
             if let Some(parent) = &input.reply_to {
-                self.orphans.entry((platform, parent.clone())).or_default().push(Orphan {
+                let key = self.post_key(platform, parent);
+                self.orphans.entry(key).or_default().push(Orphan {
                     native_id: input.native_id.clone(),
                     published_at: input.published_at,
                     brand: input.brand.clone(),
@@ -520,28 +538,30 @@ impl Threader {
             },
             Role::Participant => {}
         }
-        let customer = entry.customer.clone();
-        if self.posts.insert((platform, input.native_id.clone()), case).is_none() {
-            entry.posts.push(input.native_id.clone());
+        let post_key = self.keys.hash_one((platform, input.native_id.as_str()));
+        if self.posts.insert(post_key, case).is_none() {
+            entry.posts.push(post_key);
         }
         if let Some(conv) = &input.conversation_id
             && role != Role::Participant
-            && self.conversations.insert((platform, conv.clone(), customer), case) != Some(case)
         {
-            entry.conversations.push(conv.clone());
+            let conv_key = self.keys.hash_one((platform, conv.as_str(), entry.customer.as_str()));
+            if self.conversations.insert(conv_key, case) != Some(case) {
+                entry.conversations.push(conv_key);
+            }
         }
         // Out of order: the post replied to is not known yet; when it arrives it joins this case.
         if let Some(parent) = &input.reply_to
             && role == Role::Customer
-            && !self.posts.contains_key(&(platform, parent.clone()))
+            && !self.posts.contains_key(&self.post_key(platform, parent))
         {
-            self.awaited.insert((platform, parent.clone()), (case, input.published_at));
+            self.awaited.insert(self.post_key(platform, parent), (case, input.published_at));
             if self.awaited.len() > self.config.max_pending {
                 self.prune_pending();
             }
         }
         // Brand replies that arrived before this post.
-        if let Some(orphans) = self.orphans.remove(&(platform, input.native_id.clone())) {
+        if let Some(orphans) = self.orphans.remove(&post_key) {
             self.orphan_total -= orphans.len();
             let mut left = Vec::new();
             for orphan in orphans {
@@ -556,7 +576,7 @@ impl Threader {
             }
             if !left.is_empty() {
                 self.orphan_total += left.len();
-                self.orphans.insert((platform, input.native_id.clone()), left);
+                self.orphans.insert(post_key, left);
             }
         }
         a
@@ -566,11 +586,12 @@ impl Threader {
         let Some(entry) = self.cases.get_mut(&case) else { return };
         entry.brand_replied = true;
         entry.last_activity = entry.last_activity.max(orphan.published_at);
-        if self.posts.insert((platform, orphan.native_id.clone()), case).is_none() {
-            entry.posts.push(orphan.native_id.clone());
+        let key = self.keys.hash_one((platform, orphan.native_id.as_str()));
+        if self.posts.insert(key, case).is_none() {
+            entry.posts.push(key);
         }
         // Replies to the orphan may be waiting too.
-        if let Some(more) = self.orphans.remove(&(platform, orphan.native_id.clone())) {
+        if let Some(more) = self.orphans.remove(&key) {
             self.orphan_total -= more.len();
             for o in more {
                 self.index_adopted(case, platform, &o);
@@ -612,11 +633,11 @@ impl Threader {
             });
         }
         let Some(source) = self.cases.remove(&from) else { return Err(CaseError::UnknownCase { case: from }) };
-        for id in &source.posts {
-            self.posts.insert((source.platform, id.clone()), into);
+        for key in &source.posts {
+            self.posts.insert(*key, into);
         }
-        for conv in &source.conversations {
-            self.conversations.insert((source.platform, conv.clone(), source.customer.clone()), into);
+        for key in &source.conversations {
+            self.conversations.insert(*key, into);
         }
         let customer_key = (source.platform, source.brand.to_lowercase(), source.customer.clone());
         if let Some(latest) = self.customers.get_mut(&customer_key)
@@ -669,8 +690,9 @@ impl Threader {
         entry.last_activity = entry.last_activity.max(case.last_activity_at);
         entry.brand_replied |= case.first_response_at.is_some();
         for id in &case.post_ids {
-            if self.posts.insert((case.platform, id.clone()), case.id).is_none() {
-                entry.posts.push(id.clone());
+            let key = self.keys.hash_one((case.platform, id.as_str()));
+            if self.posts.insert(key, case.id).is_none() {
+                entry.posts.push(key);
             }
         }
         let key = (case.platform, case.brand.to_lowercase(), entry.customer.clone());
@@ -688,16 +710,18 @@ impl Threader {
         let case = self.resolve(case);
         let entry = self.cases.get_mut(&case).ok_or(CaseError::UnknownCase { case })?;
         let platform = input.platform;
-        if self.posts.insert((platform, input.native_id.clone()), case).is_none() {
-            entry.posts.push(input.native_id.clone());
+        let key = self.keys.hash_one((platform, input.native_id.as_str()));
+        if self.posts.insert(key, case).is_none() {
+            entry.posts.push(key);
         }
         entry.opened_at = entry.opened_at.min(input.published_at);
         entry.last_activity = entry.last_activity.max(input.published_at);
         entry.brand_replied |= input.author_is_brand;
-        if let Some(conv) = &input.conversation_id
-            && self.conversations.insert((platform, conv.clone(), entry.customer.clone()), case) != Some(case)
-        {
-            entry.conversations.push(conv.clone());
+        if let Some(conv) = &input.conversation_id {
+            let key = self.keys.hash_one((platform, conv.as_str(), entry.customer.as_str()));
+            if self.conversations.insert(key, case) != Some(case) {
+                entry.conversations.push(key);
+            }
         }
         Ok(())
     }
@@ -722,10 +746,10 @@ impl Threader {
     fn forget(&mut self, id: CaseId) {
         let Some(entry) = self.cases.remove(&id) else { return };
         for post in entry.posts {
-            self.posts.remove(&(entry.platform, post));
+            self.posts.remove(&post);
         }
         for conv in entry.conversations {
-            self.conversations.remove(&(entry.platform, conv, entry.customer.clone()));
+            self.conversations.remove(&conv);
         }
         let key = (entry.platform, entry.brand.to_lowercase(), entry.customer);
         if self.customers.get(&key) == Some(&id) {
@@ -775,22 +799,24 @@ impl Threader {
         let cap = self.config.max_pending;
         let keep = cap / 10 * 9;
         if self.awaited.len() > cap {
-            let mut all: Vec<(DateTime<Utc>, PostKey)> =
-                self.awaited.iter().map(|(k, (_, at))| (*at, k.clone())).collect();
+            // Oldest first; the case breaks ties (keys are random per process, so ordering by them alone would not
+            // be deterministic).
+            let mut all: Vec<(DateTime<Utc>, CaseId, PostKey)> =
+                self.awaited.iter().map(|(k, (case, at))| (*at, *case, *k)).collect();
             all.sort();
-            for (_, k) in all.into_iter().take(self.awaited.len() - keep) {
+            for (_, _, k) in all.into_iter().take(self.awaited.len() - keep) {
                 self.awaited.remove(&k);
             }
         }
         let count = self.orphan_count();
         if count > cap {
-            let mut all: Vec<(DateTime<Utc>, PostKey, String)> = self
+            let mut all: Vec<(DateTime<Utc>, String, PostKey)> = self
                 .orphans
                 .iter()
-                .flat_map(|(k, list)| list.iter().map(move |o| (o.published_at, k.clone(), o.native_id.clone())))
+                .flat_map(|(k, list)| list.iter().map(move |o| (o.published_at, o.native_id.clone(), *k)))
                 .collect();
             all.sort();
-            for (_, k, native) in all.into_iter().take(count - keep) {
+            for (_, native, k) in all.into_iter().take(count - keep) {
                 if let Some(list) = self.orphans.get_mut(&k) {
                     list.retain(|o| o.native_id != native);
                     if list.is_empty() {

@@ -48,7 +48,7 @@ pub fn rkey(i: u64) -> String {
 
 /// The DID of the author of post `i`.
 pub fn did(i: u64) -> String {
-    format!("did:plc:custfake{:016}", i % 449)
+    format!("did:plc:custfake{:016}", super::customer_of(i))
 }
 
 /// The AT URI (the post's native id) of post `i`.

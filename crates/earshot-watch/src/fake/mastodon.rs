@@ -54,11 +54,11 @@ pub fn status_id(i: u64) -> String {
 
 /// The status URI (its ActivityPub id, the post's native id) of post `i`.
 pub fn status_uri(i: u64) -> String {
-    format!("https://{HOST}/users/cust{}/statuses/{}", i % 613, status_id(i))
+    format!("https://{HOST}/users/cust{}/statuses/{}", super::customer_of(i), status_id(i))
 }
 
 fn status(t: &Timeline, i: u64) -> Value {
-    let a = i % 613;
+    let a = super::customer_of(i);
     json!({
         "id": status_id(i),
         "created_at": t.time(i).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -155,6 +155,16 @@ impl Timeline {
     }
 }
 
+/// Distinct customers each fake platform's posts come from.
+pub const CUSTOMERS: u64 = 100_000;
+
+/// The customer who wrote post `i`: scattered over [`CUSTOMERS`] so that, as in a real storm, most customers post a
+/// few times and no one's case grows with the length of the run (a handful of authors posting every second would
+/// measure one customer's ever-growing case, not a platform's traffic).
+pub fn customer_of(i: u64) -> u64 {
+    (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17) % CUSTOMERS
+}
+
 /// Publishes `n` posts at `per_second` in the background (in 5 ms steps).
 pub fn publish_at_rate(timeline: Arc<Timeline>, n: u64, per_second: u64) -> JoinHandle<()> {
     tokio::spawn(async move {

@@ -50,7 +50,7 @@ pub fn tweet_id(i: u64) -> String {
 }
 
 fn author(i: u64) -> (String, String) {
-    let a = i % 997;
+    let a = super::customer_of(i);
     (format!("{}", 4_000_000 + a), format!("cust{a}"))
 }
 
