@@ -131,6 +131,13 @@ fn u8_json(out: &mut Vec<u8>, x: u8) {
 
 /// serde_json's rendering of an `f64`: shortest round-trip digits, `null` when not finite.
 fn f64_json(out: &mut Vec<u8>, x: f64) {
+    // VADER's scores are rounded to 3–4 decimals: written directly (see `few_decimals`).
+    let a = x.abs();
+    // Saturating (NaN to 0): any wrong guess fails the exact check below.
+    let k = (a * 10_000.0 + 0.5) as u32;
+    if k <= 10_000 && f64::from(k) / 10_000.0 == a {
+        return few_decimals(out, x.is_sign_negative(), k / 10_000, k % 10_000, 1000);
+    }
     if x.is_finite() {
         // Writing into a Vec cannot fail.
         let _ = CompactFormatter.write_f64(out, x);
@@ -141,11 +148,46 @@ fn f64_json(out: &mut Vec<u8>, x: f64) {
 
 /// serde_json's rendering of an `f32`.
 fn f32_json(out: &mut Vec<u8>, x: f32) {
+    // Priority points are rounded to tenths: written directly (see `few_decimals`).
+    let a = x.abs();
+    // Saturating (NaN to 0): any wrong guess fails the exact check below.
+    let k = (a * 10.0 + 0.5) as u32;
+    if k <= 10_000 && k as f32 / 10.0 == a {
+        return few_decimals(out, x.is_sign_negative(), k / 10, k % 10, 1);
+    }
     if x.is_finite() {
         // Writing into a Vec cannot fail.
         let _ = CompactFormatter.write_f32(out, x);
     } else {
         out.extend_from_slice(b"null");
+    }
+}
+
+/// Writes `±(int + frac / (10 · unit))` (`frac < 10 · unit`, `unit` 1 or 1000) as serde_json writes the float
+/// nearest to it: the integer part, a point, and the fraction's digits without trailing zeros (at least one). For a
+/// float that *is* the nearest to that decimal (the callers check that dividing back gives it exactly), this is its
+/// shortest round-trip representation, which serde_json writes: any shorter decimal is a different multiple of a
+/// larger power of ten, far more than half a unit in the last place away at these magnitudes (at most 1000, four
+/// decimals). The tests compare every such value with serde_json's own output.
+#[inline]
+fn few_decimals(out: &mut Vec<u8>, negative: bool, int: u32, frac: u32, unit: u32) {
+    if negative {
+        out.push(b'-');
+    }
+    if int < 10 {
+        out.push(b'0' + int as u8);
+    } else {
+        out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+    }
+    out.push(b'.');
+    if unit == 1 || frac == 0 {
+        out.push(b'0' + frac as u8);
+        return;
+    }
+    out.extend_from_slice(&[frac / 1000, frac / 100 % 10, frac / 10 % 10, frac % 10].map(|d| b'0' + d as u8));
+    // Some digit is not 0 (frac > 0), so this stops before the point.
+    while out.last() == Some(&b'0') {
+        out.pop();
     }
 }
 
@@ -268,6 +310,40 @@ mod tests {
         for list in [a, b, a, &a[..1], b] {
             analysis.versions = Cow::Borrowed(list);
             check(&analysis);
+        }
+    }
+
+    #[test]
+    fn few_decimals_are_written_as_serde_writes_them() {
+        for k in -100_000..=100_000 {
+            let x = f64::from(k) / 10_000.0;
+            let mut ours = Vec::new();
+            f64_json(&mut ours, x);
+            assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&x).unwrap(), "{k}");
+            for x in [f64::from(k) / 1_000.0, f64::from(k) / 100.0, f64::from(k) / 10.0, f64::from(k)] {
+                let mut ours = Vec::new();
+                f64_json(&mut ours, x);
+                assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&x).unwrap(), "{x}");
+            }
+            let x = k as f32 / 10.0;
+            let mut ours = Vec::new();
+            f32_json(&mut ours, x);
+            assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&x).unwrap(), "{k}");
+            for x in [k as f32 / 10_000.0, k as f32 / 100.0, k as f32] {
+                let mut ours = Vec::new();
+                f32_json(&mut ours, x);
+                assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&x).unwrap(), "{x}");
+            }
+        }
+        for x in [-0.0f64, 0.0, 1e-5, 0.99995, 0.00005, 1.00005] {
+            let mut ours = Vec::new();
+            f64_json(&mut ours, x);
+            assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&x).unwrap(), "{x}");
+        }
+        for x in [-0.0f32, 0.0, 0.05, 0.95, 999.95, 1000.0, 1000.1] {
+            let mut ours = Vec::new();
+            f32_json(&mut ours, x);
+            assert_eq!(String::from_utf8_lossy(&ours), serde_json::to_string(&x).unwrap(), "{x}");
         }
     }
 

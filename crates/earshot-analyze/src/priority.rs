@@ -60,7 +60,8 @@ pub fn priority(input: &PriorityInput<'_>) -> Priority {
     let mut factors: Vec<Factor> = Vec::new();
     let mut add = |name: &'static str, points: f32, detail: &dyn Fn(&mut String)| {
         if points > 0.05 {
-            let mut d = String::new();
+            // Room for every detail but long quoted phrases: built in one allocation, not grown piece by piece.
+            let mut d = String::with_capacity(40);
             detail(&mut d);
             factors.push(Factor { name: Cow::Borrowed(name), points: (points * 10.0).round() / 10.0, detail: d });
         }

@@ -222,14 +222,21 @@ struct Fused {
     hot_len: usize,
     /// Rows of buckets `0..hot_len`, dense, in f32: every post reads ~20 of them at random (2^16 × 24 × 4 bytes =
     /// 6 MB for the shipped models).
-    hot: Rows,
+    hot: Vec<f32>,
     /// Which buckets from `hot_len` on have a non-zero row, and where it is in `cold`.
     index: RowIndex,
-    /// The non-zero rows of buckets from `hot_len` on, in bucket order. They are read only when a word is seen for
-    /// the first time by a thread (see [`WordCache`]).
-    cold: Rows,
+    /// The non-zero rows of buckets from `hot_len` on, in bucket order, in f32. They are read only when a word is
+    /// seen for the first time by a thread (see [`WordCache`]), ~26 per word. (They were f16, half the memory, but
+    /// converting them cost more than the memory saved: 2.2k instructions per post over the first 20k TweetEval
+    /// posts, and ~5% of the time of a first pass over TweetEval train.)
+    cold: Vec<f32>,
     /// The linear members (indices into [`ClassifierSet::members`]).
     members: Vec<usize>,
+    /// Per column (`stride` long): its member's bias, whether its member scales the n-gram sum by
+    /// `1/sqrt(occurrences)`, and (`n_dense × stride`) its dense-slot weights, so that all members' logits are
+    /// computed in one pass of whole 8-float blocks; the per-member loop over 2–8 classes did not vectorize.
+    /// `None` when some member has fewer dense weights than slots (then each member is scored on its own).
+    columns: Option<Columns>,
     /// True when some member of the group is not linear (it needs the sparse vector).
     has_nonlinear: bool,
 }
@@ -278,68 +285,16 @@ impl RowIndex {
     }
 }
 
-/// Weight rows of `stride` values each: half precision when every weight is exactly representable (the shipped
-/// models are stored as f16), which halves the memory each random read touches; f32 otherwise. Either way a row
-/// sums to the same f32 values.
-#[derive(Debug, Clone)]
-enum Rows {
-    F32(Vec<f32>),
-    /// IEEE half-precision bit patterns, all finite.
-    F16(Vec<u16>),
-}
-
-impl Rows {
-    /// Adds row `r` to `acc` (`stride` long).
-    #[inline]
-    fn add(&self, r: usize, stride: usize, acc: &mut [f32]) {
-        match self {
-            Rows::F32(w) => add_row(acc, &w[r * stride..(r + 1) * stride]),
-            Rows::F16(w) => {
-                // As in `add_row`: whole blocks through locals, so that the conversion and the adds vectorize.
-                for (a, h) in
-                    acc.as_chunks_mut::<8>().0.iter_mut().zip(w[r * stride..(r + 1) * stride].as_chunks::<8>().0)
-                {
-                    let (mut sum, h) = (*a, *h);
-                    for k in 0..8 {
-                        sum[k] += f16_to_f32(h[k]);
-                    }
-                    *a = sum;
-                }
-            }
-        }
-    }
-
-    /// Writes the `c` values of `v` from position `at`. Returns false if f16 storage got a non-finite value.
-    fn put(&mut self, at: usize, c: usize, v: RowValues<'_>) -> bool {
-        match self {
-            Rows::F16(w) => put_f16(&mut w[at..at + c], v),
-            Rows::F32(w) => {
-                put_f32(&mut w[at..at + c], v);
-                true
-            }
-        }
-    }
-
-    /// The first value of row `r`, as a number (only the load matters: see [`Fused::touch`]).
-    #[inline]
-    fn first(&self, r: usize, stride: usize) -> f32 {
-        match self {
-            Rows::F32(w) => w[r * stride],
-            Rows::F16(w) => f32::from(w[r * stride]),
-        }
-    }
-}
-
 impl Fused {
     /// Adds the row of `bucket` (`< n_sparse`) to `acc` (`stride` long). Buckets without a row have all-zero
     /// weights: skipping them changes nothing, since `x + 0.0 == x` for every sum that starts at `+0.0`.
-    #[inline]
+    #[inline(always)]
     fn add_bucket(&self, bucket: u32, acc: &mut [f32]) {
         let b = bucket as usize;
         if b < self.hot_len {
-            self.hot.add(b, self.stride, acc);
+            add_row(acc, &self.hot[b * self.stride..(b + 1) * self.stride]);
         } else if let Some(r) = self.index.get(b) {
-            self.cold.add(r, self.stride, acc);
+            add_row(acc, &self.cold[r * self.stride..(r + 1) * self.stride]);
         }
     }
 
@@ -348,7 +303,7 @@ impl Fused {
     #[inline]
     fn touch(&self, bucket: u32) -> f32 {
         let b = bucket as usize;
-        if b < self.hot_len { self.hot.first(b, self.stride) } else { 0.0 }
+        if b < self.hot_len { self.hot[b * self.stride] } else { 0.0 }
     }
 
     /// Where the row of `bucket` is: `bucket` itself for a hot bucket, `hot_len` + its row in `cold`, or
@@ -369,11 +324,11 @@ impl Fused {
     fn touch_loc(&self, loc: u32) -> f32 {
         let l = loc as usize;
         if l < self.hot_len {
-            self.hot.first(l, self.stride)
+            self.hot[l * self.stride]
         } else if loc == NO_ROW {
             0.0
         } else {
-            self.cold.first(l - self.hot_len, self.stride)
+            self.cold[(l - self.hot_len) * self.stride]
         }
     }
 
@@ -382,11 +337,20 @@ impl Fused {
     fn add_loc(&self, loc: u32, acc: &mut [f32]) {
         let l = loc as usize;
         if l < self.hot_len {
-            self.hot.add(l, self.stride, acc);
+            add_row(acc, &self.hot[l * self.stride..(l + 1) * self.stride]);
         } else if loc != NO_ROW {
-            self.cold.add(l - self.hot_len, self.stride, acc);
+            let r = l - self.hot_len;
+            add_row(acc, &self.cold[r * self.stride..(r + 1) * self.stride]);
         }
     }
+}
+
+/// See [`Fused::columns`].
+#[derive(Debug, Clone)]
+struct Columns {
+    bias: Vec<f32>,
+    normalized: Vec<bool>,
+    dense: Vec<f32>,
 }
 
 /// [`Fused::locate`] of a bucket without a row.
@@ -395,8 +359,33 @@ const NO_ROW: u32 = u32::MAX;
 /// `acc += row`, both a whole number of 8-float blocks long. Each block is copied into locals, added and stored
 /// back: with fixed-size blocks that cannot overlap (the copies) the compiler emits vector adds; adding in place, it
 /// must assume a store to `acc` may change `row` and adds one float at a time.
-#[inline]
+///
+/// Every post adds ~30 rows (its bigrams' and its words'), so the common row lengths get a fully unrolled loop of
+/// known length, selected by a branch that always goes the same way for a given set.
+#[inline(always)]
 fn add_row(acc: &mut [f32], row: &[f32]) {
+    /// `acc += row` for `N`-float rows.
+    #[inline(always)]
+    fn fixed<const N: usize>(acc: &mut [f32], row: &[f32]) -> bool {
+        let exact = acc.len() == N;
+        match (acc.first_chunk_mut::<N>(), row.first_chunk::<N>()) {
+            (Some(a), Some(r)) if exact => {
+                let (a, r) = (a.as_chunks_mut::<8>().0, r.as_chunks::<8>().0);
+                for (a, r) in a.iter_mut().zip(r) {
+                    let (mut sum, r) = (*a, *r);
+                    for k in 0..8 {
+                        sum[k] += r[k];
+                    }
+                    *a = sum;
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+    if fixed::<24>(acc, row) || fixed::<16>(acc, row) || fixed::<32>(acc, row) || fixed::<8>(acc, row) {
+        return;
+    }
     for (a, r) in acc.as_chunks_mut::<8>().0.iter_mut().zip(row.as_chunks::<8>().0) {
         let (mut sum, r) = (*a, *r);
         for k in 0..8 {
@@ -406,10 +395,9 @@ fn add_row(acc: &mut [f32], row: &[f32]) {
     }
 }
 
-/// Exact f16 → f32 for finite values, written out so that it inlines and vectorizes inside the row loop (the `half`
-/// crate's conversions dispatch on CPU features at run time, per call). Shifting the exponent and mantissa into
-/// place and multiplying by 2^112 re-biases the exponent and handles subnormals; [`Rows::F16`] holds only finite
-/// values.
+/// Exact f16 → f32 for finite values, written out so that it inlines and vectorizes inside the loading loop (the
+/// `half` crate's conversions dispatch on CPU features at run time, per call). Shifting the exponent and mantissa
+/// into place and multiplying by 2^112 re-biases the exponent and handles subnormals.
 #[inline]
 fn f16_to_f32(h: u16) -> f32 {
     let magnitude = f32::from_bits(u32::from(h & 0x7fff) << 13) * f32::from_bits(0x7780_0000);
@@ -450,36 +438,26 @@ impl Source<'_> {
     }
 }
 
-/// Writes a row's values into `dst` (as long as the row) as f32.
+/// Writes a row's values into `dst` (as long as the row) as f32. Runs for every stored weight at every start
+/// (~3M for the shipped models), hence the branch-free f16 loop.
+#[inline]
 fn put_f32(dst: &mut [f32], v: RowValues<'_>) {
     match v {
         RowValues::F16(b) => {
-            for (d, h) in dst.iter_mut().zip(b.chunks_exact(2)) {
-                let h = u16::from_le_bytes([h[0], h[1]]);
-                // Non-finite values never reach the f16 fast path; convert them exactly too.
-                *d = if f16_is_finite(h) { f16_to_f32(h) } else { half::f16::from_bits(h).to_f32() };
+            let mut finite = true;
+            for (d, h) in dst.iter_mut().zip(b.as_chunks::<2>().0) {
+                let h = u16::from_le_bytes(*h);
+                finite &= f16_is_finite(h);
+                *d = f16_to_f32(h);
+            }
+            if !finite {
+                // Infinities and NaNs (a degenerate model): converted exactly too.
+                for (d, h) in dst.iter_mut().zip(b.as_chunks::<2>().0) {
+                    *d = half::f16::from_bits(u16::from_le_bytes(*h)).to_f32();
+                }
             }
         }
         v => dst.iter_mut().enumerate().for_each(|(k, d)| *d = v.get(k)),
-    }
-}
-
-/// Writes a row's values into `dst` as f16 bit patterns (the caller checked they are exact).
-/// Returns false if an f16 value copied as is was not finite (other encodings were checked before).
-fn put_f16(dst: &mut [u16], v: RowValues<'_>) -> bool {
-    match v {
-        RowValues::F16(b) => {
-            let mut finite = true;
-            for (d, h) in dst.iter_mut().zip(b.chunks_exact(2)) {
-                *d = u16::from_le_bytes([h[0], h[1]]);
-                finite &= f16_is_finite(*d);
-            }
-            finite
-        }
-        v => {
-            dst.iter_mut().enumerate().for_each(|(k, d)| *d = half::f16::from_f32(v.get(k)).to_bits());
-            true
-        }
     }
 }
 
@@ -521,8 +499,9 @@ pub const MAX_CACHED_WORDS: usize = 1 << 17;
 struct WordCache {
     /// Row length: the fused stride (the token's number of n-grams sits in slot `width`).
     stride: usize,
-    /// Per slot: the token hash, or [`EMPTY_KEY`].
-    keys: Vec<u64>,
+    /// Per slot: the token's identity hash (or [`EMPTY_KEY`]) and its feature hash, which a cached word's bigrams
+    /// need: stored here, the token's text is not hashed again.
+    keys: Vec<(u64, u64)>,
     /// Per slot: the summed weights (`stride` floats).
     rows: Vec<f32>,
     /// Occupied slots.
@@ -563,11 +542,11 @@ impl WordCache {
         while want * 10 > slots * 7 {
             slots *= 2;
         }
-        let old_keys = std::mem::replace(&mut self.keys, vec![EMPTY_KEY; slots]);
+        let old_keys = std::mem::replace(&mut self.keys, vec![(EMPTY_KEY, 0); slots]);
         let old_rows = std::mem::replace(&mut self.rows, vec![0.0; slots * self.stride]);
         for (k, row) in old_keys.iter().zip(old_rows.chunks_exact(self.stride)) {
-            if *k != EMPTY_KEY {
-                let slot = self.free_slot(*k);
+            if k.0 != EMPTY_KEY {
+                let slot = self.free_slot(k.0);
                 self.keys[slot] = *k;
                 self.rows[slot * self.stride..(slot + 1) * self.stride].copy_from_slice(row);
             }
@@ -584,7 +563,7 @@ impl WordCache {
         let mask = self.keys.len() - 1;
         let mut slot = self.home(key);
         loop {
-            match self.keys[slot] {
+            match self.keys[slot].0 {
                 k if k == key => return Some(slot as u32),
                 EMPTY_KEY => return None,
                 _ => slot = (slot + 1) & mask,
@@ -596,7 +575,7 @@ impl WordCache {
     fn free_slot(&self, key: u64) -> usize {
         let mask = self.keys.len() - 1;
         let mut slot = self.home(key);
-        while self.keys[slot] != EMPTY_KEY {
+        while self.keys[slot].0 != EMPTY_KEY {
             slot = (slot + 1) & mask;
         }
         slot
@@ -609,7 +588,7 @@ impl WordCache {
             return 0.0;
         }
         let home = self.home(Self::key(hash));
-        self.rows[home * self.stride] + f32::from(self.keys[home] as u8)
+        self.rows[home * self.stride] + f32::from(self.keys[home].0 as u8)
     }
 
     /// Row of slot `e`: the summed weights, with the n-gram count in slot `width`.
@@ -619,8 +598,15 @@ impl WordCache {
         &self.rows[e * self.stride..(e + 1) * self.stride]
     }
 
-    /// Stores `row` and returns its slot, unless the cache is full (`max_words`) or has no room reserved.
-    fn insert(&mut self, hash: u64, row: &[f32]) -> Option<u32> {
+    /// The feature hash of the token in slot `e`.
+    #[inline]
+    fn feature_hash(&self, e: u32) -> u64 {
+        self.keys[e as usize].1
+    }
+
+    /// Stores `row` with the token's feature hash and returns its slot, unless the cache is full (`max_words`) or
+    /// has no room reserved.
+    fn insert(&mut self, hash: u64, row: &[f32], feature_hash: u64) -> Option<u32> {
         if let Some(e) = self.find(hash) {
             return Some(e);
         }
@@ -629,7 +615,7 @@ impl WordCache {
         }
         let key = Self::key(hash);
         let slot = self.free_slot(key);
-        self.keys[slot] = key;
+        self.keys[slot] = (key, feature_hash);
         self.rows[slot * self.stride..(slot + 1) * self.stride].copy_from_slice(row);
         self.len += 1;
         Some(slot as u32)
@@ -650,6 +636,8 @@ pub struct SetScratch {
     hidden: Vec<f32>,
     probs: Vec<f32>,
     acc: Vec<f32>,
+    /// Every fused member's logits (see [`Fused::columns`]).
+    logits: Vec<f32>,
     word: Vec<f32>,
     hashes: Vec<u64>,
     /// Per token: its [`crate::hash::identity_hash`], the word cache's key.
@@ -756,9 +744,8 @@ impl ClassifierSet {
                 PendingKind::Linear { b, source } => (b, source),
                 PendingKind::Other(_) => unreachable!("members are linear"),
             };
-            // Pass 1: which cold buckets have a row; the dense-slot weights; whether f16 holds every weight.
+            // Pass 1: which cold buckets have a row; the dense-slot weights.
             let mut index = RowIndex::new(n_sparse);
-            let mut exact_f16 = true;
             for &(i, col) in &members {
                 let (b, source) = linear(i);
                 let c = b.len();
@@ -770,14 +757,8 @@ impl ClassifierSet {
                         if k < n_dense {
                             put_f32(&mut dense[k * c..(k + 1) * c], v);
                         }
-                    } else {
-                        if r >= hot_len {
-                            index.insert(r);
-                        }
-                        // f16 values are exact in f16; their finiteness is checked while they are copied.
-                        if !matches!(v, RowValues::F16(_)) {
-                            exact_f16 &= v.fits_f16();
-                        }
+                    } else if r >= hot_len {
+                        index.insert(r);
                     }
                 });
                 walked.map_err(|source| SetLoadError { file: i, source })?;
@@ -788,36 +769,41 @@ impl ClassifierSet {
                 scorers[i] = Some(Scorer::Fused { col, b: b.clone(), dense });
             }
             let n_cold = index.finish();
-            // Pass 2: the weights. Returns false when f16 storage met a non-finite f16 weight.
-            let fill = |f16: bool| {
-                // Hot rows are always f32: converting the ~20 bigram rows of every post cost more than the 3 MB
-                // that f16 would save.
-                let mut hot = Rows::F32(vec![0.0; hot_len * stride]);
-                let mut cold =
-                    if f16 { Rows::F16(vec![0; n_cold * stride]) } else { Rows::F32(vec![0.0; n_cold * stride]) };
-                let mut finite = true;
+            let columns = {
+                let n_dense = cfg.n_dense();
+                let mut cols = Columns {
+                    bias: vec![0.0; stride],
+                    normalized: vec![false; stride],
+                    dense: vec![0.0; n_dense * stride],
+                };
+                let mut full = true;
                 for &(i, col) in &members {
-                    let (b, source) = linear(i);
+                    let Some(Scorer::Fused { b, dense, .. }) = &scorers[i] else { continue };
                     let c = b.len();
-                    // Checked in pass 1, so this walk cannot fail.
-                    let _ = source.try_for_each_row(c, |r, v| {
-                        if r < hot_len {
-                            finite &= hot.put(r * stride + col, c, v);
-                        } else if let Some(row) = index.get(r).filter(|_| r < n_sparse) {
-                            finite &= cold.put(row * stride + col, c, v);
-                        }
-                    });
+                    cols.bias[col..col + c].copy_from_slice(b);
+                    cols.normalized[col..col + c].fill(pending[i].header.features.l2_normalize);
+                    full &= dense.len() == n_dense * c;
+                    for (k, w) in dense.chunks_exact(c).enumerate() {
+                        cols.dense[k * stride + col..k * stride + col + c].copy_from_slice(w);
+                    }
                 }
-                (hot, cold, finite)
+                full.then_some(cols)
             };
-            let (hot, cold) = match fill(exact_f16) {
-                (hot, cold, true) => (hot, cold),
-                // An infinite or NaN f16 weight (a degenerate model): f32 rows hold it exactly.
-                _ => {
-                    let (hot, cold, _) = fill(false);
-                    (hot, cold)
-                }
-            };
+            // Pass 2: the weights.
+            let mut hot = vec![0.0; hot_len * stride];
+            let mut cold = vec![0.0; n_cold * stride];
+            for &(i, col) in &members {
+                let (b, source) = linear(i);
+                let c = b.len();
+                // Checked in pass 1, so this walk cannot fail.
+                let _ = source.try_for_each_row(c, |r, v| {
+                    if r < hot_len {
+                        put_f32(&mut hot[r * stride + col..r * stride + col + c], v);
+                    } else if let Some(row) = index.get(r).filter(|_| r < n_sparse) {
+                        put_f32(&mut cold[row * stride + col..row * stride + col + c], v);
+                    }
+                });
+            }
             fused.push(Fused {
                 width,
                 stride,
@@ -827,6 +813,7 @@ impl ClassifierSet {
                 index,
                 cold,
                 members: members.iter().map(|&(i, _)| i).collect(),
+                columns,
                 has_nonlinear,
             });
         }
@@ -956,6 +943,44 @@ impl ClassifierSet {
                 (true, Some(p)) => Some(crate::features::dense_features(cfg, p)),
                 _ => None,
             };
+            if let Some(cols) = &fu.columns {
+                // Every member's logits at once, each value computed as in the loop below (same operations in the
+                // same order: bias + scale · sum, then + x · w for each dense slot in turn), hence the same bits.
+                let SetScratch { acc, logits, .. } = &mut *scratch;
+                logits.clear();
+                logits.resize(fu.stride, 0.0);
+                let blocks = logits.as_chunks_mut::<8>().0.iter_mut().zip(acc.as_chunks::<8>().0);
+                let blocks = blocks.zip(cols.bias.as_chunks::<8>().0).zip(cols.normalized.as_chunks::<8>().0);
+                for (((q, a), b), l2) in blocks {
+                    let mut v = [0f32; 8];
+                    for k in 0..8 {
+                        let scale = if l2[k] { inv_norm } else { 1.0 };
+                        v[k] = b[k] + scale * a[k];
+                    }
+                    *q = v;
+                }
+                if let Some(x) = dense_x {
+                    for (x, w) in x.iter().zip(cols.dense.chunks_exact(fu.stride)) {
+                        for (q, w) in logits.as_chunks_mut::<8>().0.iter_mut().zip(w.as_chunks::<8>().0) {
+                            let (mut v, w) = (*q, *w);
+                            for k in 0..8 {
+                                v[k] += x * w[k];
+                            }
+                            *q = v;
+                        }
+                    }
+                }
+                for &i in &fu.members {
+                    let Scorer::Fused { col, b, .. } = &self.members[i].scorer else {
+                        unreachable!("members are linear")
+                    };
+                    let p = &mut scratch.all_probs[i];
+                    p.clear();
+                    p.extend_from_slice(&scratch.logits[*col..*col + b.len()]);
+                    crate::model::softmax(p);
+                }
+                continue;
+            }
             for &i in &fu.members {
                 let member = &self.members[i];
                 let Scorer::Fused { col, b, dense } = &member.scorer else { unreachable!("members are linear") };
@@ -1022,26 +1047,28 @@ impl ClassifierSet {
         acc.clear();
         acc.resize(fu.stride, 0.0);
         fz.tokenize(text);
-        hashes.clear();
         // The cache is keyed by an identity hash of the token, not by its feature hash: feature hashes of
         // different tokens can be equal (see `hash::identity_hash`), and their rows differ.
         keys.clear();
         for i in 0..fz.tokens().len() {
-            let token = fz.tokens().get(i);
-            hashes.push(fz.token_hash(token));
-            keys.push(crate::hash::identity_hash(token.as_bytes()));
+            keys.push(crate::hash::identity_hash(fz.tokens().get(i).as_bytes()));
         }
         let mut warm = 0f32;
         for &k in keys.iter() {
             warm += cache.touch(k);
         }
-        buckets.clear();
-        fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
         let n_tokens = fz.tokens().len();
         // Room for every token of this text, so that slot numbers stay valid until the end.
         cache.reserve(n_tokens);
         entries.clear();
         entries.extend(keys.iter().map(|&k| cache.find(k).unwrap_or(u32::MAX)));
+        // Feature hashes (bigrams are made of them): a cached word's is stored with it.
+        hashes.clear();
+        for (i, &e) in entries.iter().enumerate() {
+            hashes.push(if e == u32::MAX { fz.token_hash(fz.tokens().get(i)) } else { cache.feature_hash(e) });
+        }
+        buckets.clear();
+        fz.context_buckets(hashes, fz.tokens().all_caps_words, buckets);
         // The own buckets (unigram + character n-grams) of the tokens not in the cache, one run per token.
         own.clear();
         fresh.clear();
@@ -1071,7 +1098,7 @@ impl ClassifierSet {
             warm += fu.touch_loc(l);
         }
         std::hint::black_box((warm, warm_index));
-        let mut n = buckets.len();
+        let n = buckets.len();
         for &b in buckets.iter() {
             fu.add_bucket(b, acc);
         }
@@ -1084,7 +1111,7 @@ impl ClassifierSet {
                 fu.add_loc(l, word);
             }
             word[fu.width] = (end - start) as f32;
-            entries[i] = match cache.insert(keys[i], word) {
+            entries[i] = match cache.insert(keys[i], word, hashes[i]) {
                 Some(e) => e,
                 None => {
                     // The cache is full: the row is kept for this text only.
@@ -1094,7 +1121,9 @@ impl ClassifierSet {
                 }
             };
         }
-        // Summed in token order, so the result is the same whichever words were cached.
+        // Summed in token order, so the result is the same whichever words were cached. The n-gram counts are
+        // small whole numbers, summed exactly in f64 (one conversion per text instead of one per word).
+        let mut ngrams = 0f64;
         for &e in entries.iter() {
             let row = if e >= SPILLED {
                 let e = (e - SPILLED) as usize;
@@ -1103,9 +1132,9 @@ impl ClassifierSet {
                 cache.row(e)
             };
             add_row(acc, row);
-            n += row[fu.width] as usize;
+            ngrams += f64::from(row[fu.width]);
         }
-        n
+        n + ngrams as usize
     }
 
     /// Every classifier's prediction for `text`, in classifier order (uses a thread-local scratch).
@@ -1196,6 +1225,23 @@ mod tests {
         let mut fresh = SetScratch::default();
         let want = other.probas(&mut fresh, texts[0], None).to_vec();
         assert_eq!(other.probas(&mut warm, texts[0], None), &want[..]);
+    }
+
+    #[test]
+    fn fused_columns_score_bit_for_bit_like_each_member_alone() {
+        let set = ClassifierSet::from_bytes(&[&clf(true).to_bytes(), &clf(false).to_bytes()]).unwrap();
+        assert!(set.fused.iter().all(|f| f.columns.is_some()));
+        let mut apart = set.clone();
+        apart.fused.iter_mut().for_each(|f| f.columns = None);
+        let vader = earshot_vader::polarity_scores("I love it, but it BROKE!!");
+        for t in ["love it", "", "awful broken thing!!! @bob", "great great great thanks"] {
+            for v in [None, Some(&vader)] {
+                let want = apart.probas(&mut SetScratch::default(), t, v).to_vec();
+                let got = set.probas(&mut SetScratch::default(), t, v).to_vec();
+                let bits = |p: &[Vec<f32>]| p.iter().flatten().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{t:?}");
+            }
+        }
     }
 
     #[test]

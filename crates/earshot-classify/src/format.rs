@@ -253,11 +253,6 @@ pub(crate) struct StoredRows<'a> {
     data: &'a [u8],
 }
 
-/// Whether `x` is finite and half precision holds it exactly.
-fn exact_in_f16(x: f32) -> bool {
-    x.is_finite() && half::f16::from_f32(x).to_f32() == x
-}
-
 /// One stored row's values, still in the file's encoding.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RowValues<'a> {
@@ -272,17 +267,6 @@ pub(crate) enum RowValues<'a> {
 }
 
 impl RowValues<'_> {
-    /// Whether half precision holds every value of the row exactly (and they are finite).
-    pub(crate) fn fits_f16(&self) -> bool {
-        match *self {
-            // A finite f16 has an exponent field other than all ones.
-            RowValues::F16(b) => b.chunks_exact(2).all(|h| h[1] & 0x7c != 0x7c),
-            RowValues::F32(b) => b.chunks_exact(4).all(|x| exact_in_f16(f32::from_le_bytes([x[0], x[1], x[2], x[3]]))),
-            RowValues::I8(b, scales) => b.iter().zip(scales).all(|(&v, s)| exact_in_f16(f32::from(v as i8) * s)),
-            RowValues::Floats(v) => v.iter().all(|&x| exact_in_f16(x)),
-        }
-    }
-
     /// Value `k` of the row as f32 (exact for f32 and f16).
     #[inline]
     pub(crate) fn get(&self, k: usize) -> f32 {

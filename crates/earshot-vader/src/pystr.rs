@@ -121,12 +121,22 @@ pub(crate) fn strip_punc_if_word(token: &str) -> &str {
 /// is a code point, so "two code points or fewer" is "two bytes or fewer".)
 #[inline]
 pub(crate) fn strip_punc_if_word_ascii(bytes: &[u8], start: usize, end: usize) -> (usize, usize) {
+    // `is_ascii_punctuation` as one table load (it is four range tests), twice per token.
+    const PUNCT: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            t[b] = (b as u8).is_ascii_punctuation();
+            b += 1;
+        }
+        t
+    };
     let mut s = start;
-    while s < end && bytes[s].is_ascii_punctuation() {
+    while s < end && PUNCT[usize::from(bytes[s])] {
         s += 1;
     }
     let mut e = end;
-    while e > s && bytes[e - 1].is_ascii_punctuation() {
+    while e > s && PUNCT[usize::from(bytes[e - 1])] {
         e -= 1;
     }
     if e - s <= 2 { (start, end) } else { (s, e) }
