@@ -133,6 +133,12 @@ impl NatsTransport {
         &self.topic
     }
 
+    /// Whether the client is connected to the server now (it reconnects by itself after losing the link;
+    /// requests made meanwhile wait or fail). Cheap: reads the client's state, sends nothing.
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// Deletes the stream and its consumers (tests, `earshot worker --reset`-style tools).
     pub fn delete(self) -> Result<()> {
         let name = self.topic.name.clone();

@@ -19,6 +19,10 @@
 //!   (same id, same `(platform, native_id)`).
 //! - **Failures.** A store or broker error pauses the worker with backoff (1 s doubling to 30 s) and it tries
 //!   again; it never drops a batch and does not exit.
+//! - **Metrics.** With `--metrics-addr`, `/metrics` and `/healthz` report consumer lag, commits, the case
+//!   stage, errors and pauses ([`metrics`]).
+
+mod metrics;
 
 use crate::ingest::understand;
 use anyhow::{Context as _, Result, bail};
@@ -28,12 +32,13 @@ use earshot_core::decode::{self, Decoded, Decoder, SNIFF_BYTES, SniffInput};
 use earshot_core::{Deletion, Post};
 use earshot_store::{AnyStore, Batch, NewPost, NewReject, PostgresStore, Store};
 use earshot_stream::{Delivery, NatsTransport, Outgoing, Transport, partition_of};
+use metrics::{Counters, Failure};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Messages published per broker round (all in flight, then confirmed).
@@ -246,17 +251,8 @@ pub struct WorkerOptions {
     pub status_every: Duration,
     /// Do not run the case stage (only when another worker is meant to).
     pub no_cases: bool,
-}
-
-/// Counters shared by a worker's threads, for the status line.
-#[derive(Debug, Default)]
-struct Counters {
-    committed_posts: AtomicU64,
-    acked: AtomicU64,
-    threaded: AtomicU64,
-    storm_events: AtomicU64,
-    leading: AtomicBool,
-    stop: AtomicBool,
+    /// Where to serve `/metrics` and `/healthz` (`HOST:PORT`; port 0 picks a free one); None: no endpoint.
+    pub metrics_addr: Option<String>,
 }
 
 fn open_pg(target: &str) -> Result<PostgresStore> {
@@ -270,20 +266,27 @@ fn open_pg(target: &str) -> Result<PostgresStore> {
     }
 }
 
-/// Retries `f` with backoff until it succeeds, logging each failure; gives up only when `stop` is set.
-fn with_backoff<T>(what: &str, stop: &AtomicBool, mut f: impl FnMut() -> Result<T>) -> Option<T> {
+/// Retries `f` with backoff until it succeeds, logging and counting each failure as one of `kind`; gives up
+/// only when `stop` is set.
+fn with_backoff<T>(
+    counters: &Counters,
+    kind: Failure,
+    what: &str,
+    stop: &AtomicBool,
+    mut f: impl FnMut() -> Result<T>,
+) -> Option<T> {
     let mut pause = Duration::from_secs(1);
     loop {
         match f() {
-            Ok(v) => return Some(v),
+            Ok(v) => {
+                counters.succeeded(kind);
+                return Some(v);
+            }
             Err(e) => {
                 eprintln!("worker: {what} failed, retrying in {}s: {e:#}", pause.as_secs());
-                let until = Instant::now() + pause;
-                while Instant::now() < until {
-                    if stop.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
+                counters.failed(kind, &e);
+                if !counters.pause(kind, pause, stop) {
+                    return None;
                 }
                 pause = (pause * 2).min(MAX_BACKOFF);
             }
@@ -304,23 +307,39 @@ pub fn run_worker(opts: WorkerOptions) -> Result<()> {
     };
     // Fail early on a bad [sla] or [storms] section, before taking any work.
     crate::cases::load_policies(config_path.as_deref())?;
-    let counters = Arc::new(Counters::default());
+    let counters = Arc::new(Counters::new(&opts.stream_name));
+    // Up before connecting, so /healthz says why while the worker waits for NATS or PostgreSQL. Declared after
+    // `counters` and never given it, so on every way out the server stops first and the counters (holding the
+    // transport, whose runtime must not be dropped inside the server's) go last, on this thread.
+    let _server = match &opts.metrics_addr {
+        Some(addr) => {
+            let server = metrics::serve(addr, counters.clone())?;
+            eprintln!("worker: metrics on http://{}/metrics, health on http://{}/healthz", server.addr, server.addr);
+            Some(server)
+        }
+        None => None,
+    };
     let stop = AtomicBool::new(false);
     let transport: Arc<NatsTransport> = Arc::new(
-        with_backoff("connecting to the stream", &stop, || {
+        with_backoff(&counters, Failure::Stream, "connecting to the stream", &stop, || {
             Ok(NatsTransport::open(&opts.stream_url, &opts.stream_name, opts.partitions)?)
         })
         .expect("retries until it connects"),
     );
-    let mut store = with_backoff("opening the store", &stop, || open_pg(&opts.db)).expect("retries until it opens");
+    counters.connected(transport.clone());
+    let mut store = with_backoff(&counters, Failure::Store, "opening the store", &stop, || open_pg(&opts.db))
+        .expect("retries until it opens");
     if !brand_configs.is_empty() {
         let brands = brand_configs.clone();
-        with_backoff("storing the brands", &stop, || Ok(store.upsert_brands(&brands, Utc::now())?));
+        with_backoff(&counters, Failure::Store, "storing the brands", &stop, || {
+            Ok(store.upsert_brands(&brands, Utc::now())?)
+        });
     } else {
-        let from_store = with_backoff("reading the brands", &stop, || Ok(store.brands()?)).unwrap_or_default();
-        return run_with(opts, from_store, store, transport, counters);
+        let from_store = with_backoff(&counters, Failure::Store, "reading the brands", &stop, || Ok(store.brands()?))
+            .unwrap_or_default();
+        return run_with(opts, from_store, store, transport, counters.clone());
     }
-    run_with(opts, brand_configs, store, transport, counters)
+    run_with(opts, brand_configs, store, transport, counters.clone())
 }
 
 fn run_with(
@@ -453,12 +472,18 @@ fn process_partitions(
     let mut pause = Duration::from_secs(1);
     loop {
         if last_rebalance.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            if let Err(e) = own.rebalance(&opts.db, transport) {
+            let result = own.rebalance(&opts.db, transport);
+            counters.ownership(own.slot, &own.owned, result.as_ref().err());
+            if let Err(e) = result {
                 eprintln!("worker: cannot take partitions, retrying in {}s: {e:#}", pause.as_secs());
-                std::thread::sleep(pause);
+                let kind = Failure::of(&e);
+                counters.failed(kind, &e);
+                counters.pause(kind, pause, &never);
                 pause = (pause * 2).min(MAX_BACKOFF);
                 continue;
             }
+            // The lock connection answered: PostgreSQL is there.
+            counters.succeeded(Failure::Store);
             pause = Duration::from_secs(1);
             last_rebalance = Some(Instant::now());
         }
@@ -470,7 +495,8 @@ fn process_partitions(
                 Ok(d) => d,
                 Err(e) => {
                     eprintln!("worker: fetching partition {p} failed, retrying: {e:#}");
-                    std::thread::sleep(Duration::from_secs(1));
+                    counters.failed(Failure::Stream, &e.into());
+                    counters.pause(Failure::Stream, Duration::from_secs(1), &never);
                     continue;
                 }
             };
@@ -481,13 +507,16 @@ fn process_partitions(
             let n = deliveries.len() as u64;
             let (batch, ids) = to_batch(&deliveries, brands, analysis, opts.threads);
             // Commit, retrying through a database outage; only then acknowledge.
-            with_backoff("committing a batch", &never, || {
+            let outcome = with_backoff(counters, Failure::Store, "committing a batch", &never, || {
                 store.commit_with_ids(&batch, &ids, Utc::now()).context("cannot store a batch of posts")
-            });
+            })
+            .unwrap_or_default();
             counters.committed_posts.fetch_add(ids.len() as u64, Ordering::Relaxed);
+            counters.committed(*p, &deliveries, outcome.stored);
             if let Err(e) = transport.ack(deliveries) {
                 // Not acknowledged: delivered again later and stored nothing the second time.
                 eprintln!("worker: acknowledging partition {p} failed (the messages come again): {e:#}");
+                counters.failed(Failure::Stream, &e.into());
             } else {
                 counters.acked.fetch_add(n, Ordering::Relaxed);
             }
@@ -529,7 +558,10 @@ fn process_partitions(
                     return Ok(());
                 }
                 Ok(false) => {}
-                Err(e) => eprintln!("worker: checking progress failed: {e:#}"),
+                Err(e) => {
+                    eprintln!("worker: checking progress failed: {e:#}");
+                    counters.failed(Failure::of(&e), &e);
+                }
             }
         }
     }
@@ -613,7 +645,9 @@ fn lead_cases(opts: &WorkerOptions, transport: &dyn Transport, counters: &Counte
     let lease = format!("cases.{}", opts.stream_name);
     while !counters.stop.load(Ordering::Relaxed) {
         let Some(mut store) =
-            with_backoff("opening the store for the case stage", &counters.stop, || open_pg(&opts.db))
+            with_backoff(counters, Failure::CaseStage, "opening the store for the case stage", &counters.stop, || {
+                open_pg(&opts.db)
+            })
         else {
             return;
         };
@@ -627,6 +661,7 @@ fn lead_cases(opts: &WorkerOptions, transport: &dyn Transport, counters: &Counte
                 Ok(false) => std::thread::sleep(Duration::from_millis(500)),
                 Err(e) => {
                     eprintln!("worker: case stage: cannot take the lease: {e:#}");
+                    counters.failed(Failure::CaseStage, &e.into());
                     std::thread::sleep(Duration::from_secs(1));
                     break;
                 }
@@ -635,7 +670,8 @@ fn lead_cases(opts: &WorkerOptions, transport: &dyn Transport, counters: &Counte
         if let Err(e) = run_cases(opts, transport, counters, &mut store) {
             counters.leading.store(false, Ordering::Relaxed);
             eprintln!("worker: case stage stopped, starting again from what was committed: {e:#}");
-            std::thread::sleep(Duration::from_secs(1));
+            counters.failed(Failure::CaseStage, &e);
+            counters.pause(Failure::CaseStage, Duration::from_secs(1), &counters.stop);
         }
     }
 }
@@ -661,6 +697,7 @@ fn run_cases(
         let settled = transport.settled_through()?;
         store.cap_posts_after(Some(settled as i64));
         let through = store.threaded_through()?;
+        counters.case_stage_progress(store.max_post_id()?, through);
         // Whole threading batches, as an embedded ingest cuts them (the stage's results can depend on where
         // its batches end); the last, partial one only once the stream is drained.
         let next = store.posts_after(through, batch)?;
@@ -675,6 +712,8 @@ fn run_cases(
         store.cap_posts_after(Some(last));
         let t = Instant::now();
         let done = stage.run(store, now())?;
+        // The gauges first, so a scrape that sees the posts counted as threaded sees the watermark moved.
+        counters.case_stage_progress(store.max_post_id()?, store.threaded_through()?);
         counters.threaded.fetch_add(done.posts, Ordering::Relaxed);
         counters.storm_events.fetch_add(done.storm_events, Ordering::Relaxed);
         tracing::info!(posts = done.posts, cases_opened = done.opened, secs = t.elapsed().as_secs_f64(), "threaded");

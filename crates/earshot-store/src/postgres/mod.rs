@@ -272,6 +272,15 @@ impl PostgresStore {
         self.posts_cap = cap;
     }
 
+    /// The highest post id stored (0 when none). In a stream-fed store that is the newest committed stream
+    /// sequence, so minus [`Store::threaded_through`] it bounds what the case stage still has to thread.
+    pub fn max_post_id(&self) -> Result<i64> {
+        self.conn()?
+            .query_one("SELECT COALESCE(MAX(id), 0) FROM posts", &[])
+            .doing("reading post ids")
+            .map(|r| r.get(0))
+    }
+
     /// Commits `batch` like [`Store::commit`], with post `i` stored under id `ids[i]` (the stream sequence
     /// number of its message) instead of the next free one. Any number of writers may do this at once; a
     /// batch committed twice (a redelivery) stores nothing the second time, since a post's id and content

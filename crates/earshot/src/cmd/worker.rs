@@ -42,6 +42,11 @@ pub struct Args {
     /// Never run the case stage in this worker (another worker does).
     #[arg(long)]
     pub no_cases: bool,
+    /// Serve `GET /metrics` (Prometheus: consumer lag per partition, commits, the case stage, errors and
+    /// pauses) and `GET /healthz` (200, or 503 with the reason) on HOST:PORT. Port 0 picks a free one (the
+    /// address is logged). Default: off.
+    #[arg(long, env = "EARSHOT_WORKER_METRICS_ADDR", value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -74,6 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         exit_when_idle: args.exit_when_idle.map(Duration::from_secs),
         status_every: Duration::from_secs(args.status_every.max(1)),
         no_cases: args.no_cases,
+        metrics_addr: args.metrics_addr,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod chrome;
+pub mod stream;
 pub mod webhook;
