@@ -334,3 +334,71 @@ fn a_worker_needs_a_stream_and_a_postgres_store() {
     assert!(err.contains("cannot connect to NATS at nats://127.0.0.1:1"), "{err}");
     assert!(!dir.path().join("earshot.db").exists(), "nothing was stored locally");
 }
+
+/// PostgreSQL going away under a working worker (every connection to its database terminated, three times — what a
+/// server restart or failover does to clients): the worker pauses, reconnects and goes on, and the store ends with
+/// exactly what the embedded mode stores — nothing dropped, nothing twice.
+#[test]
+fn a_worker_pauses_when_postgres_drops_its_connections_and_resumes_losing_nothing() {
+    let Some((nats, pg)) = services() else { return };
+    let posts: u64 = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("posts.jsonl");
+    let config = dir.path().join("earshot.toml");
+    let start = (chrono::Utc::now() - chrono::Duration::days(3)).format("%Y-%m-%dT00:00:00Z").to_string();
+    run_ok(
+        earshot()
+            .args(["gen", "--posts", &posts.to_string(), "--brands", "10", "--rate", "1000", "--start", &start])
+            .arg("--out")
+            .arg(&input)
+            .arg("--config-out")
+            .arg(&config)
+            .arg("--data")
+            .arg(repo().join("../shared/data")),
+    );
+    let (sqlite, summary) = embedded(dir.path(), &config, std::slice::from_ref(&input));
+    assert_eq!(summary["stored"].as_u64(), Some(posts));
+
+    let db = Database::new(&pg, "outage");
+    let stream = StreamName { url: nats.clone(), name: unique("outage").replace('_', "-") };
+    let published = publish(&nats, &stream.name, &config, std::slice::from_ref(&input));
+    assert_eq!(published["published"].as_u64(), Some(posts));
+
+    let log = dir.path().join("w.log");
+    let child = worker(&nats, &stream.name, &db.url(), &config, &log);
+    // The test's own connections are named so that the outages spare them.
+    let mut admin = postgres::Client::connect(&pg, postgres::NoTls).unwrap();
+    let mut check =
+        postgres::Client::connect(&format!("{}?application_name=earshot-test-check", db.url()), postgres::NoTls)
+            .unwrap();
+    let mut committed = || -> u64 {
+        check.query_one("SELECT count(*) FROM posts", &[]).map(|r| r.get::<_, i64>(0) as u64).unwrap_or(0)
+    };
+    let mut outages = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    for fifth in 1..=3 {
+        // Cut at 1/5, 2/5 and 3/5 of the posts committed, so each outage lands mid-run.
+        while committed() < posts * fifth / 5 {
+            assert!(Instant::now() < deadline, "no progress: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let cut: i64 = admin
+            .query_one(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid() AND application_name NOT LIKE 'earshot-test%'",
+                &[&db.name],
+            )
+            .unwrap()
+            .get(0);
+        outages.push(cut);
+    }
+    wait(child, &log, Duration::from_secs(600));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(outages.iter().all(|&n| n > 0), "connections were cut each time: {outages:?}");
+    assert!(text.contains("retrying"), "the worker paused and retried:\n{text}");
+
+    let a = content(&earshot_store::open(sqlite.to_str().unwrap()).unwrap());
+    let b = content(&open_pg(&db.url()));
+    assert_eq!(a.posts.len() as u64, posts);
+    assert_same(&a, &b);
+}
