@@ -124,6 +124,41 @@ pub fn analyze_text(text: &str, ctx: &Context) -> Analysis {
     analyze(&post, Addressing::default(), ctx)
 }
 
+/// `earshot classify`'s loop: analyzes each line of `input` as a bare text (line endings as `BufRead::lines`) and
+/// writes one JSON object per line to `output`.
+///
+/// Lines go into one reused buffer (`Analysis::write_json`: serde_json's bytes without serde's per-field overhead)
+/// handed to `output` in 64 KiB pieces, and one post is reused for every line, so nothing is allocated per line.
+pub fn classify_lines(
+    mut input: impl std::io::BufRead,
+    output: &mut impl std::io::Write,
+    ctx: &Context,
+) -> std::io::Result<()> {
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 17);
+    let mut post =
+        Post::new(earshot_core::Platform::Other, "", earshot_core::Author::default(), "", Default::default(), "text");
+    loop {
+        post.text.clear();
+        if input.read_line(&mut post.text)? == 0 {
+            break;
+        }
+        if post.text.ends_with('\n') {
+            post.text.pop();
+            if post.text.ends_with('\r') {
+                post.text.pop();
+            }
+        }
+        analyze(&post, Addressing::default(), ctx).write_json(&mut out);
+        out.push(b'\n');
+        if out.len() >= 1 << 16 {
+            output.write_all(&out)?;
+            out.clear();
+        }
+    }
+    output.write_all(&out)?;
+    output.flush()
+}
+
 /// What attribution decided before analysis.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Addressing<'a> {
