@@ -4,8 +4,10 @@
 //! ingest reaches the server's live pages).
 //!
 //! Real processes: each `earshot serve` and `earshot ingest` is the built binary. The PostgreSQL tests run
-//! against `EARSHOT_TEST_POSTGRES_URL` (skipped only when it is unset), each in a schema of its own (named in
+//! against `EARSHOT_TEST_POSTGRES_URL` (else the default URL when it answers; skipped otherwise), each in a schema of its own (named in
 //! the URL's `search_path`), dropped at the end.
+
+mod support;
 
 use serde_json::Value;
 use std::io::BufRead as _;
@@ -13,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::pg::Schema;
 use tokio::sync::mpsc;
 
 fn bin() -> PathBuf {
@@ -174,44 +177,6 @@ impl Events {
     }
 }
 
-/// A schema of its own on the test server (dropped at the end), or `None` when `EARSHOT_TEST_POSTGRES_URL` is
-/// unset.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn new(tag: &str) -> Option<Schema> {
-        let Ok(base) = std::env::var("EARSHOT_TEST_POSTGRES_URL") else {
-            eprintln!("skipped: EARSHOT_TEST_POSTGRES_URL is not set");
-            return None;
-        };
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        Some(Schema { base, name: format!("fanout_{tag}_{}_{nanos}", std::process::id()) })
-    }
-
-    /// The URL that puts earshot in this schema.
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        // On a thread of its own: the sync client may not start its runtime inside an async test's.
-        let (base, name) = (self.base.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let mut c = postgres::Client::connect(&base, postgres::NoTls).map_err(|e| e.to_string())?;
-            c.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")).map_err(|e| e.to_string())
-        });
-        if let Err(e) = dropped.join().unwrap() {
-            eprintln!("could not drop schema {}: {e}", self.name);
-        }
-    }
-}
-
 /// A store with the demo's cases, and a Gilt agent's token.
 fn seeded(dir: &Path, db: &str) -> String {
     let config = demo("earshot.toml");
@@ -237,7 +202,7 @@ async fn first_case(base: &str, token: &str) -> i64 {
 /// of B (and A's own, once); posts ingested by a separate `earshot ingest` reach both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_over_postgres_hear_each_other_and_ingest() {
-    let Some(schema) = Schema::new("two") else { return };
+    let Some(schema) = Schema::new("fanout", "two") else { return };
     let dir = tempfile::tempdir().unwrap();
     let pg = schema.url();
     let gina = tokio::task::block_in_place(|| seeded(dir.path(), &pg));
@@ -280,7 +245,7 @@ async fn two_servers_over_postgres_hear_each_other_and_ingest() {
 /// pages are told to reload (notifications sent meanwhile are lost); then it hears changes again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_whose_listen_connection_drops_says_so_and_catches_up() {
-    let Some(schema) = Schema::new("drop") else { return };
+    let Some(schema) = Schema::new("fanout", "drop") else { return };
     let dir = tempfile::tempdir().unwrap();
     // An application name of its own, so only this server's listening connection is killed.
     let app = schema.name.clone();

@@ -4,11 +4,12 @@
 //! `postgres://postgres@127.0.0.1:5432/test` when something listens there; skipped otherwise. Each test
 //! works in a schema of its own (named in the URL's `search_path`), dropped at the end.
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+use support::pg::Schema;
 
 fn earshot() -> Command {
     let mut c = Command::cargo_bin("earshot").unwrap();
@@ -18,50 +19,6 @@ fn earshot() -> Command {
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A schema of its own on the test server, dropped at the end.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn new(tag: &str) -> Option<Schema> {
-        let base = match std::env::var("EARSHOT_TEST_POSTGRES_URL") {
-            Ok(url) => url,
-            Err(_) => {
-                let addr = "127.0.0.1:5432".parse().unwrap();
-                if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(2)).is_err() {
-                    eprintln!("skipped: no PostgreSQL at {DEFAULT_URL}");
-                    return None;
-                }
-                DEFAULT_URL.to_string()
-            }
-        };
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        Some(Schema { base, name: format!("cli_{tag}_{}_{nanos}", std::process::id()) })
-    }
-
-    /// The URL that puts earshot in this schema.
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        // On a thread of its own: the sync client may not start its runtime inside an async test's.
-        let (base, name) = (self.base.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let s = earshot_store::PostgresStore::open_in_schema(&base, &name).map_err(|e| e.to_string())?;
-            s.client().batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE")).map_err(|e| e.to_string())
-        });
-        if let Err(e) = dropped.join().unwrap() {
-            eprintln!("could not drop schema {}: {e}", self.name);
-        }
-    }
 }
 
 /// The demo's brands and stories, and every detectable fixture format (with their rejects and deletions).
@@ -114,7 +71,7 @@ fn ingest(db: &str) -> Value {
 
 #[test]
 fn ingest_gives_the_same_store_as_sqlite() {
-    let Some(schema) = Schema::new("same") else { return };
+    let Some(schema) = Schema::new("cli", "same") else { return };
     let pg = schema.url();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("e.db").to_string_lossy().to_string();
@@ -153,7 +110,7 @@ fn ingest_gives_the_same_store_as_sqlite() {
 
 #[test]
 fn the_config_storage_key_picks_the_store_and_db_wins() {
-    let Some(schema) = Schema::new("config") else { return };
+    let Some(schema) = Schema::new("cli", "config") else { return };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("earshot.toml"),
@@ -193,7 +150,7 @@ fn a_bad_url_is_a_clear_error_without_the_password() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_works_over_postgres() {
     use earshot::serve::{App, ServeOptions, serve};
-    let Some(schema) = Schema::new("serve") else { return };
+    let Some(schema) = Schema::new("cli", "serve") else { return };
     let pg = schema.url();
     let config = repo().join("crates/earshot/demo/earshot.toml");
     let demo: Vec<PathBuf> =

@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod chrome;
+pub mod pg;
 pub mod stream;
 pub mod webhook;
