@@ -21,30 +21,6 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The demo's brands and stories, and every detectable fixture format (with their rejects and deletions).
-fn inputs() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in [repo().join("crates/earshot/demo"), repo().join("tests/fixtures")] {
-        let mut stack = vec![dir];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if !name.ends_with(".snap") && !name.contains("nodetect") && !name.ends_with(".md") {
-                    if name.ends_with(".toml") {
-                        continue;
-                    }
-                    files.push(p);
-                }
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 fn run(args: &[&str], db: &str) -> Vec<u8> {
     let out = earshot().args(args).args(["--db", db]).output().unwrap();
     assert!(out.status.success(), "earshot {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -62,7 +38,7 @@ fn ingest(db: &str) -> Value {
         .args(["ingest", "--json", "--quiet", "--config"])
         .arg(&config)
         .args(["--db", db])
-        .args(inputs())
+        .args(support::stored::demo_and_fixture_inputs(&repo()))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "fixtures hold rejects: {}", String::from_utf8_lossy(&out.stderr));

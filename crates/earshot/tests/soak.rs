@@ -16,8 +16,10 @@
 //! `EARSHOT_SOAK_BIN` (the binary to soak; default: the release binary, built here with `cargo build --release`
 //! first — a throughput test of an unoptimized build would measure the compiler's debug settings, not earshot).
 
+mod support;
+use support::stored::assert_once;
+
 use earshot_watch::fake::{Chaos, Counters, Timeline, publish_at_rate};
-use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,22 +43,6 @@ fn stored_count(db: &std::path::Path) -> Option<i64> {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
     conn.busy_timeout(Duration::from_secs(5)).ok()?;
     conn.query_row("SELECT COUNT(*) FROM posts", [], |r| r.get(0)).ok()
-}
-
-fn ids(db: &std::path::Path, platform: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT native_id FROM posts WHERE platform = ?1").unwrap();
-    stmt.query_map([platform], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap()).collect()
-}
-
-fn assert_once(db: &std::path::Path, platform: &str, expected: impl Iterator<Item = String>) {
-    let got = ids(db, platform);
-    let unique: HashSet<&String> = got.iter().collect();
-    assert_eq!(unique.len(), got.len(), "{platform}: a post stored twice");
-    let expected: HashSet<String> = expected.collect();
-    let missing = expected.iter().filter(|e| !unique.contains(e)).count();
-    assert_eq!(missing, 0, "{platform}: {missing} of {} posts missing", expected.len());
-    assert_eq!(got.len(), expected.len(), "{platform}: posts that were never published");
 }
 
 /// A mild bad day, kept up for ten minutes: drops every 20–80k events (some mid-event), 0.1% duplicates, a

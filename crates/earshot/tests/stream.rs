@@ -167,26 +167,7 @@ fn two_workers_store_what_an_embedded_ingest_stores() {
     let Some((nats, pg)) = services() else { return };
     let dir = tempfile::tempdir().unwrap();
     let config = repo().join("crates/earshot/demo/earshot.toml");
-    let mut inputs = Vec::new();
-    for d in [repo().join("crates/earshot/demo"), repo().join("tests/fixtures")] {
-        let mut stack = vec![d];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                let name = p.file_name().unwrap().to_string_lossy().to_string();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if !name.ends_with(".snap")
-                    && !name.contains("nodetect")
-                    && !name.ends_with(".md")
-                    && !name.ends_with(".toml")
-                {
-                    inputs.push(p);
-                }
-            }
-        }
-    }
-    inputs.sort();
+    let inputs = support::stored::demo_and_fixture_inputs(&repo());
     let (sqlite, summary) = embedded(dir.path(), &config, &inputs);
 
     let db = Database::new(&pg, "small");

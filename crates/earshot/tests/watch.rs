@@ -3,6 +3,9 @@
 //! `earshot ingest` (analysis, brands, cases), each stored once, malformed events quarantined with their
 //! source and reason, and every source's cursor and health saved.
 
+mod support;
+use support::stored::assert_once;
+
 use assert_cmd::Command;
 use earshot_watch::fake::{Chaos, Counters, publish_at_rate};
 use std::collections::HashSet;
@@ -27,24 +30,8 @@ fn earshot() -> Command {
     c
 }
 
-fn ids(db: &std::path::Path, platform: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let mut stmt = conn.prepare("SELECT native_id FROM posts WHERE platform = ?1").unwrap();
-    stmt.query_map([platform], |r| r.get::<_, String>(0)).unwrap().map(|r| r.unwrap()).collect()
-}
-
 fn scalar(db: &std::path::Path, sql: &str) -> i64 {
     rusqlite::Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
-}
-
-fn assert_once(db: &std::path::Path, platform: &str, expected: impl Iterator<Item = String>) {
-    let got = ids(db, platform);
-    let unique: HashSet<&String> = got.iter().collect();
-    assert_eq!(unique.len(), got.len(), "{platform}: a post stored twice");
-    let expected: HashSet<String> = expected.collect();
-    let missing = expected.iter().filter(|e| !unique.contains(e)).count();
-    assert_eq!(missing, 0, "{platform}: {missing} of {} posts missing", expected.len());
-    assert_eq!(got.len(), expected.len(), "{platform}: posts that were never published");
 }
 
 /// Waits (in the runtime) until `connections()` passes `n`, then publishes at `rate`.

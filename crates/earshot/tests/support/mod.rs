@@ -4,5 +4,6 @@
 
 pub mod chrome;
 pub mod pg;
+pub mod stored;
 pub mod stream;
 pub mod webhook;
